@@ -1,0 +1,116 @@
+package moffman
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Office is one office: the name API callers use as office_id, and the id
+// of the calendar that holds its attendance.
+type Office struct {
+	Name       string
+	CalendarID string
+}
+
+// Person is a manual user: someone who puts office days straight into the
+// calendar. Email is the id.
+type Person struct {
+	Email          string
+	FirstName      string
+	LastName       string
+	EmployeeNumber string
+}
+
+// UserName is "First Last".
+func (p Person) UserName() string { return UserName(p.FirstName, p.LastName) }
+
+// DirectoryLists are office and manual-user lists from one source.
+type DirectoryLists struct {
+	Offices     []Office
+	ManualUsers []Person
+}
+
+// Directory is the merged view of the static lists from the configuration
+// and the dynamic ones from the spreadsheet. Safe for concurrent use; a
+// reload replaces the dynamic lists as a whole.
+type Directory struct {
+	static DirectoryLists
+
+	mu      sync.RWMutex
+	offices map[string]Office // by name
+	users   map[string]Person // by lower-case e-mail
+}
+
+// NewDirectory returns a directory holding the static lists.
+func NewDirectory(static DirectoryLists) *Directory {
+	d := &Directory{static: static}
+	d.SetDynamic(DirectoryLists{})
+	return d
+}
+
+// SetDynamic replaces the spreadsheet lists. A spreadsheet row wins over a
+// static entry of the same office name or e-mail, so administrators can
+// change a calendar without a restart.
+func (d *Directory) SetDynamic(dyn DirectoryLists) {
+	offices := make(map[string]Office)
+	users := make(map[string]Person)
+	for _, l := range []DirectoryLists{d.static, dyn} {
+		for _, o := range l.Offices {
+			offices[o.Name] = o
+		}
+		for _, p := range l.ManualUsers {
+			users[strings.ToLower(p.Email)] = p
+		}
+	}
+	d.mu.Lock()
+	d.offices, d.users = offices, users
+	d.mu.Unlock()
+}
+
+// Office returns the office of that name.
+func (d *Directory) Office(name string) (Office, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	o, ok := d.offices[name]
+	return o, ok
+}
+
+// OfficeByCalendar returns the office whose calendar has that id.
+func (d *Directory) OfficeByCalendar(calendarID string) (Office, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, o := range d.offices {
+		if o.CalendarID == calendarID {
+			return o, true
+		}
+	}
+	return Office{}, false
+}
+
+// Offices returns every office, sorted by name.
+func (d *Directory) Offices() []Office {
+	d.mu.RLock()
+	out := make([]Office, 0, len(d.offices))
+	for _, o := range d.offices {
+		out = append(out, o)
+	}
+	d.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ManualUser returns the manual user with that e-mail (case-insensitive).
+func (d *Directory) ManualUser(email string) (Person, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	p, ok := d.users[strings.ToLower(email)]
+	return p, ok
+}
+
+// ManualUserCount is the number of known manual users.
+func (d *Directory) ManualUserCount() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.users)
+}

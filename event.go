@@ -1,0 +1,111 @@
+package moffman
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DateLayout is the layout of all-day dates ("YYYY-MM-DD"), as Google's
+// start.date/end.date and the REST API use them.
+const DateLayout = "2006-01-02"
+
+// Event statuses, as in Google Calendar.
+const (
+	StatusConfirmed = "confirmed"
+	StatusCancelled = "cancelled"
+)
+
+// Private extended properties moffman writes on its events. PropProcessed is
+// the Python service's marker and must keep its name and values; the others
+// are additions that older events lack.
+const (
+	PropProcessed = "event_processed" // "false" pending, "true" approved, absent manual
+	PropUserEmail = "moffman_user_email"
+	PropRequestDT = "moffman_request_dt"
+)
+
+// Event is an all-day attendance event, modelled on a Google Calendar event.
+type Event struct {
+	ID           string
+	Summary      string
+	Start        string // YYYY-MM-DD
+	End          string // YYYY-MM-DD, exclusive
+	ColorID      string
+	Private      map[string]string
+	CreatorEmail string
+	Status       string // StatusConfirmed or StatusCancelled
+	Created      time.Time
+	Updated      time.Time
+	ETag         string
+}
+
+// EventPatch changes some fields of an event; nil fields stay as they are and
+// Private merges key by key, as Google's events.patch does.
+type EventPatch struct {
+	Summary *string
+	Start   *string
+	End     *string
+	ColorID *string
+	Private map[string]string
+}
+
+// State is what an event means to moffman.
+type State string
+
+// Event states. Cancelled is derived from Status and wins over the others.
+const (
+	StatePending   State = "pending"
+	StateApproved  State = "approved"
+	StateManual    State = "manual"
+	StateCancelled State = "cancelled"
+)
+
+// State tells the event's state. An event carrying the processed property,
+// whatever its value, is moffman's own and never manual.
+func (e Event) State() State {
+	if e.Status == StatusCancelled {
+		return StateCancelled
+	}
+	v, ok := e.Private[PropProcessed]
+	switch {
+	case !ok:
+		return StateManual
+	case v == "true":
+		return StateApproved
+	default:
+		return StatePending
+	}
+}
+
+// IsManual reports whether the event was put into the calendar by a person
+// and not yet processed by moffman.
+func (e Event) IsManual() bool {
+	_, ok := e.Private[PropProcessed]
+	return !ok
+}
+
+// EventID returns the deterministic id of a REST reservation: the hex form of
+// uuid5(NAMESPACE_DNS, name.requestDT.start.end) without dashes. It must
+// match the Python service byte for byte, or its pending events could not be
+// approved.
+func EventID(name, requestDT, start, end string) string {
+	u := uuid.NewSHA1(uuid.NameSpaceDNS, []byte(name+"."+requestDT+"."+start+"."+end))
+	return strings.ReplaceAll(u.String(), "-", "")
+}
+
+// PendingSummary is the summary of a reservation waiting for approval.
+func PendingSummary(name string) string { return "(" + name + ")" }
+
+// UserName is the name shown for a person: first and last name.
+func UserName(first, last string) string { return strings.TrimSpace(first + " " + last) }
+
+// ParseDate parses an all-day date; the error names the field.
+func ParseDate(field, s string) (time.Time, error) {
+	t, err := time.Parse(DateLayout, s)
+	if err != nil {
+		return time.Time{}, Errorf(Invalid, "%s must be a real date as YYYY-MM-DD, got %q", field, s)
+	}
+	return t, nil
+}

@@ -1,0 +1,48 @@
+package moffman
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+func TestEventIDMatchesPythonVectors(t *testing.T) {
+	data, err := os.ReadFile("testdata/event_ids.json")
+	if err != nil {
+		t.Fatalf("read vectors: %v", err)
+	}
+	// Python wrote these vectors; ../shared/testdata holds the originals.
+	var raw struct {
+		Cases []map[string]string `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw.Cases) == 0 {
+		t.Fatal("no vectors")
+	}
+	for _, c := range raw.Cases {
+		got := EventID(c["name"], c["request_dt"], c["start"], c["end"])
+		if got != c["event_id"] {
+			t.Errorf("EventID(%q, %q, %q, %q) = %s, want %s", c["name"], c["request_dt"], c["start"], c["end"], got, c["event_id"])
+		}
+	}
+}
+
+func TestEventState(t *testing.T) {
+	cases := []struct {
+		ev   Event
+		want State
+	}{
+		{Event{Status: StatusConfirmed}, StateManual},
+		{Event{Status: StatusConfirmed, Private: map[string]string{PropProcessed: "false"}}, StatePending},
+		{Event{Status: StatusConfirmed, Private: map[string]string{PropProcessed: "true"}}, StateApproved},
+		{Event{Status: StatusConfirmed, Private: map[string]string{PropProcessed: "whatever"}}, StatePending},
+		{Event{Status: StatusCancelled, Private: map[string]string{PropProcessed: "true"}}, StateCancelled},
+	}
+	for _, c := range cases {
+		if got := c.ev.State(); got != c.want {
+			t.Errorf("%+v.State() = %s, want %s", c.ev, got, c.want)
+		}
+	}
+}

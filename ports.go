@@ -1,0 +1,156 @@
+package moffman
+
+import (
+	"context"
+	"time"
+)
+
+// Calendar is a set of calendars holding attendance events: Google Calendar
+// in production, the embedded store without a Google account. Both behave
+// like Google Calendar v3; the error contract below is what the services
+// rely on. Every method may also fail with Unavailable (the backend is down
+// or rate limited, retries are exhausted) or Upstream (it refused the call).
+type Calendar interface {
+	// Insert adds ev with its own ID (or a generated one when empty) and
+	// returns the stored event. Conflict when the id is already used in
+	// that calendar, by a cancelled event too. NotFound when the calendar
+	// is unknown or not shared with the account. Invalid for a bad id.
+	// CreatorEmail is honoured by the embedded store only; Google records
+	// the account that writes.
+	Insert(ctx context.Context, calendarID string, ev Event) (Event, error)
+
+	// Get returns one event, cancelled ones included. NotFound when it
+	// never existed.
+	Get(ctx context.Context, calendarID, eventID string) (Event, error)
+
+	// Patch changes the fields set in p and returns the stored event.
+	// NotFound when the event never existed.
+	Patch(ctx context.Context, calendarID, eventID string, p EventPatch) (Event, error)
+
+	// Delete cancels the event. Cancelling a cancelled event is no error.
+	// NotFound when it never existed.
+	Delete(ctx context.Context, calendarID, eventID string) error
+
+	// List returns one page of events. With q.SyncToken it returns what
+	// changed since that token, cancelled events included; Gone when the
+	// token is no longer valid. Without it, the events overlapping
+	// [TimeMin, TimeMax) (zero times: unbounded), cancelled ones only with
+	// ShowDeleted. NextSyncToken is set on the last page only.
+	List(ctx context.Context, calendarID string, q ListQuery) (EventPage, error)
+
+	// Subscribe makes the calendar usable by the account (Google:
+	// calendarList.insert). NotFound when it does not exist or is not
+	// shared with the account. Subscribing twice is no error.
+	Subscribe(ctx context.Context, calendarID string) error
+}
+
+// ListQuery selects events for Calendar.List.
+type ListQuery struct {
+	TimeMin, TimeMax time.Time
+	ShowDeleted      bool
+	SyncToken        string
+	PageToken        string
+	MaxResults       int // 0: the backend's default
+}
+
+// EventPage is one page of a listing.
+type EventPage struct {
+	Events        []Event
+	NextPageToken string
+	NextSyncToken string
+}
+
+// ListAll follows every page of a listing and returns all events and the
+// final sync token.
+func ListAll(ctx context.Context, cal Calendar, calendarID string, q ListQuery) ([]Event, string, error) {
+	var all []Event
+	for {
+		page, err := cal.List(ctx, calendarID, q)
+		if err != nil {
+			return nil, "", err
+		}
+		all = append(all, page.Events...)
+		if page.NextPageToken == "" {
+			return all, page.NextSyncToken, nil
+		}
+		q.PageToken = page.NextPageToken
+	}
+}
+
+// DirectorySource loads the dynamic office and manual-user lists (the
+// spreadsheet). Unavailable or Upstream when it cannot be read; the caller
+// then keeps the last good lists.
+type DirectorySource interface {
+	Load(ctx context.Context) (DirectoryLists, error)
+}
+
+// FormIssuer has an approval form filled and e-mailed for a manual event
+// (Byroapi). An error means the form was not delivered and the request may
+// be repeated.
+type FormIssuer interface {
+	IssueForm(ctx context.Context, person Person, ev Event) error
+}
+
+// StateStore keeps moffman's own durable state: sync tokens, manual-event
+// jobs and the last good directory lists. Methods fail only when the store
+// itself does (Internal).
+type StateStore interface {
+	// SyncToken returns the stored sync token of a calendar, "" if none.
+	SyncToken(ctx context.Context, calendarID string) (string, error)
+
+	// CommitSync atomically adds the jobs whose keys are new (existing
+	// jobs, finished ones included, are left as they are) and stores the
+	// calendar's next sync token ("" clears it).
+	CommitSync(ctx context.Context, calendarID string, jobs []Job, nextToken string) error
+
+	// DueJobs returns up to limit unfinished jobs whose NextAttempt is not
+	// after now, oldest first.
+	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
+
+	// SaveJob stores the job's new step, attempts, error and next attempt.
+	SaveJob(ctx context.Context, job Job) error
+
+	// JobStats summarises the unfinished jobs per office.
+	JobStats(ctx context.Context) (map[string]JobStats, error)
+
+	// SaveDirectory and LoadDirectory keep the last good spreadsheet lists,
+	// so a restart while the spreadsheet is unreachable still knows them.
+	// LoadDirectory reports false when none were saved.
+	SaveDirectory(ctx context.Context, lists DirectoryLists) error
+	LoadDirectory(ctx context.Context) (DirectoryLists, bool, error)
+}
+
+// JobStep is how far a manual-event job has come.
+type JobStep string
+
+// A job moves detected → form delivered → done; dropped when its event was
+// cancelled before the form went out.
+const (
+	StepDetected      JobStep = "detected"
+	StepFormDelivered JobStep = "form_delivered"
+	StepDone          JobStep = "done"
+	StepDropped       JobStep = "dropped"
+)
+
+// Job is the durable record of one manual event on its way to approval,
+// keyed by CalendarID and EventID.
+type Job struct {
+	CalendarID  string
+	EventID     string
+	OfficeID    string
+	Step        JobStep
+	Attempts    int
+	LastError   string
+	NextAttempt time.Time
+	Created     time.Time
+}
+
+// Finished reports whether nothing is left to do for the job.
+func (j Job) Finished() bool { return j.Step == StepDone || j.Step == StepDropped }
+
+// JobStats summarises unfinished jobs.
+type JobStats struct {
+	Pending   int
+	Oldest    time.Time // zero when Pending is 0
+	LastError string
+}
