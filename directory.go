@@ -40,11 +40,12 @@ type Directory struct {
 	mu      sync.RWMutex
 	offices map[string]Office // by name
 	users   map[string]Person // by lower-case e-mail
+	calErrs map[string]error  // by calendar id: why it is not usable
 }
 
 // NewDirectory returns a directory holding the static lists.
 func NewDirectory(static DirectoryLists) *Directory {
-	d := &Directory{static: static}
+	d := &Directory{static: static, calErrs: make(map[string]error)}
 	d.SetDynamic(DirectoryLists{})
 	return d
 }
@@ -113,4 +114,22 @@ func (d *Directory) ManualUserCount() int {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	return len(d.users)
+}
+
+// SetCalendarError records why a calendar cannot be used (nil: it can).
+func (d *Directory) SetCalendarError(calendarID string, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		delete(d.calErrs, calendarID)
+	} else {
+		d.calErrs[calendarID] = err
+	}
+}
+
+// CalendarError tells why a calendar cannot be used, nil when it can.
+func (d *Directory) CalendarError(calendarID string) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.calErrs[calendarID]
 }

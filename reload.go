@@ -1,0 +1,78 @@
+package moffman
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+)
+
+// Reloader keeps the directory's dynamic lists fresh and every office
+// calendar subscribed. With no Source it only subscribes.
+type Reloader struct {
+	Source    DirectorySource // nil: no spreadsheet configured
+	Directory *Directory
+	Store     StateStore
+	Calendar  Calendar
+	Logger    *slog.Logger
+
+	mu sync.Mutex // one reload at a time
+}
+
+// Restore loads the last good spreadsheet lists from the store, so a start
+// while the spreadsheet is unreachable still knows every office and user.
+func (r *Reloader) Restore(ctx context.Context) error {
+	if r.Source == nil {
+		return nil
+	}
+	lists, ok, err := r.Store.LoadDirectory(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	r.Directory.SetDynamic(lists)
+	r.logger().InfoContext(ctx, "restored last good spreadsheet lists", "offices", len(lists.Offices), "manual_users", len(lists.ManualUsers))
+	return nil
+}
+
+// Reload reads the spreadsheet (when configured), replaces the dynamic
+// lists and subscribes every office calendar. A failed read keeps the last
+// good lists and is returned; subscription failures are logged per office
+// and remembered by the directory, so only that office's requests fail.
+func (r *Reloader) Reload(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Source != nil {
+		lists, err := r.Source.Load(ctx)
+		if err != nil {
+			r.logger().ErrorContext(ctx, "configuration reload failed; keeping the last good lists", "error", err)
+			return WrapError(ErrorCode(err), err, "reloading offices and manual users from the spreadsheet failed; the last good lists stay in use")
+		}
+		r.Directory.SetDynamic(lists)
+		if err := r.Store.SaveDirectory(ctx, lists); err != nil {
+			r.logger().ErrorContext(ctx, "saving the spreadsheet lists failed", "error", err)
+		}
+		r.logger().InfoContext(ctx, "configuration reloaded", "offices", len(r.Directory.Offices()), "manual_users", r.Directory.ManualUserCount())
+	}
+	r.subscribeAll(ctx)
+	return nil
+}
+
+func (r *Reloader) subscribeAll(ctx context.Context) {
+	for _, o := range r.Directory.Offices() {
+		err := r.Calendar.Subscribe(ctx, o.CalendarID)
+		// Only a refusal marks the office unusable; a passing outage does not.
+		if err == nil || IsCode(err, NotFound) || IsCode(err, Forbidden) {
+			r.Directory.SetCalendarError(o.CalendarID, err)
+		}
+		if err != nil {
+			r.logger().ErrorContext(ctx, "office calendar is not accessible; share it with the service account",
+				"office", o.Name, "calendar_id", o.CalendarID, "error", err)
+		}
+	}
+}
+
+func (r *Reloader) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.Default()
+	}
+	return r.Logger
+}

@@ -1,0 +1,312 @@
+package moffman
+
+import (
+	"context"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ReservationRequest is a reservation as the office-automation workflow
+// sends it. Strings are kept exactly as sent: the event id is derived from
+// them.
+type ReservationRequest struct {
+	OfficeID  string
+	UserName  string
+	UserEmail string
+	Approved  bool
+	Start     string // YYYY-MM-DD
+	End       string // YYYY-MM-DD, exclusive
+	RequestDT string // opaque; only the id uses it
+}
+
+// Reservation is an attendance event as the API shows it.
+type Reservation struct {
+	ID        string
+	OfficeID  string
+	Summary   string
+	Start     string
+	End       string
+	State     State
+	UserName  string
+	UserEmail string
+	RequestDT string
+	Created   time.Time
+	Updated   time.Time
+}
+
+// Limits on request fields.
+const (
+	MaxNameLength  = 200
+	MaxEmailLength = 254
+)
+
+// Colors are the Google calendar colour ids of the two REST states.
+type Colors struct {
+	Unapproved string
+	Approved   string
+}
+
+// Reservations registers, approves, lists and cancels attendance through a
+// Calendar. It is safe for concurrent use.
+type Reservations struct {
+	Calendar  Calendar
+	Directory *Directory
+	Colors    Colors
+	// MaxDays bounds the length of one reservation; 0 means no limit.
+	MaxDays int
+	Logger  *slog.Logger
+}
+
+// Validate checks a request's fields; the error names the first bad field.
+func (r ReservationRequest) Validate(maxDays int) error {
+	name := strings.TrimSpace(r.UserName)
+	switch {
+	case name == "":
+		return Errorf(Invalid, "user.name is required")
+	case utf8.RuneCountInString(r.UserName) > MaxNameLength:
+		return Errorf(Invalid, "user.name is longer than %d characters", MaxNameLength)
+	case strings.ContainsAny(r.UserName, "\r\n\t\x00"):
+		return Errorf(Invalid, "user.name must be one line of text")
+	}
+	if r.UserEmail != "" {
+		if len(r.UserEmail) > MaxEmailLength {
+			return Errorf(Invalid, "user.email is longer than %d characters", MaxEmailLength)
+		}
+		if a, err := mail.ParseAddress(r.UserEmail); err != nil || a.Address != r.UserEmail {
+			return Errorf(Invalid, "user.email %q is not an e-mail address like name@example.com", r.UserEmail)
+		}
+	}
+	if r.OfficeID == "" {
+		return Errorf(Invalid, "office_id is required")
+	}
+	start, err := ParseDate("start", r.Start)
+	if err != nil {
+		return err
+	}
+	end, err := ParseDate("end", r.End)
+	if err != nil {
+		return err
+	}
+	if !end.After(start) {
+		return Errorf(Invalid, "end (%s) must be after start (%s): end is exclusive, so a one-day visit on %s ends %s",
+			r.End, r.Start, r.Start, start.AddDate(0, 0, 1).Format(DateLayout))
+	}
+	if days := int(end.Sub(start).Hours() / 24); maxDays > 0 && days > maxDays {
+		return Errorf(Invalid, "the reservation spans %d days; at most %d are allowed (calendar.max_reservation_days)", days, maxDays)
+	}
+	if utf8.RuneCountInString(r.RequestDT) > MaxNameLength {
+		return Errorf(Invalid, "request_dt is longer than %d characters", MaxNameLength)
+	}
+	return nil
+}
+
+// office resolves an office id.
+func (s *Reservations) office(officeID string) (Office, error) {
+	o, ok := s.Directory.Office(officeID)
+	if !ok {
+		return Office{}, Errorf(NotFound, "unknown office %q; GET /api/v1/offices lists the known ones", officeID)
+	}
+	if err := s.Directory.CalendarError(o.CalendarID); err != nil {
+		return Office{}, WrapError(Unavailable, err, "the calendar of office %q (%s) is not accessible to the service account; share it with the account and call /api/v1/config_update", o.Name, o.CalendarID)
+	}
+	return o, nil
+}
+
+// Reserve registers a pending reservation or approves one, as the Python
+// service did: pending inserts the event under its deterministic id;
+// approval patches that event, or inserts it approved when it is missing.
+// Repeating a request is harmless, and a repeated pending request never
+// turns an approved event back into a pending one.
+func (s *Reservations) Reserve(ctx context.Context, req ReservationRequest) (Reservation, error) {
+	if err := req.Validate(s.MaxDays); err != nil {
+		return Reservation{}, err
+	}
+	office, err := s.office(req.OfficeID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	id := EventID(req.UserName, req.RequestDT, req.Start, req.End)
+	var ev Event
+	if req.Approved {
+		ev, err = s.approve(ctx, office.CalendarID, id, req)
+	} else {
+		ev, err = s.insertPending(ctx, office.CalendarID, id, req)
+	}
+	if err != nil {
+		return Reservation{}, err
+	}
+	return toReservation(office.Name, ev), nil
+}
+
+func (s *Reservations) insertPending(ctx context.Context, calendarID, id string, req ReservationRequest) (Event, error) {
+	ev, err := s.Calendar.Insert(ctx, calendarID, Event{
+		ID:      id,
+		Summary: PendingSummary(req.UserName),
+		Start:   req.Start,
+		End:     req.End,
+		ColorID: s.Colors.Unapproved,
+		Private: requestProps(req, "false"),
+	})
+	if IsCode(err, Conflict) {
+		// A repeat: whatever state the event reached stays.
+		return s.Calendar.Get(ctx, calendarID, id)
+	}
+	return ev, err
+}
+
+func (s *Reservations) approve(ctx context.Context, calendarID, id string, req ReservationRequest) (Event, error) {
+	patch := EventPatch{
+		Summary: &req.UserName,
+		ColorID: &s.Colors.Approved,
+		Private: requestProps(req, "true"),
+	}
+	ev, err := s.Calendar.Patch(ctx, calendarID, id, patch)
+	if !IsCode(err, NotFound) {
+		return ev, err
+	}
+	ev, err = s.Calendar.Insert(ctx, calendarID, Event{
+		ID:      id,
+		Summary: req.UserName,
+		Start:   req.Start,
+		End:     req.End,
+		ColorID: s.Colors.Approved,
+		Private: requestProps(req, "true"),
+	})
+	if IsCode(err, Conflict) {
+		// A pending insert raced in between: approve it.
+		return s.Calendar.Patch(ctx, calendarID, id, patch)
+	}
+	return ev, err
+}
+
+// requestProps are the private properties of an event written for req.
+func requestProps(req ReservationRequest, processed string) map[string]string {
+	p := map[string]string{PropProcessed: processed, PropRequestDT: req.RequestDT}
+	if req.UserEmail != "" {
+		p[PropUserEmail] = req.UserEmail
+	}
+	return p
+}
+
+// Get returns one reservation, cancelled ones included.
+func (s *Reservations) Get(ctx context.Context, officeID, id string) (Reservation, error) {
+	office, err := s.office(officeID)
+	if err != nil {
+		return Reservation{}, err
+	}
+	if err := ValidateEventID(id); err != nil {
+		return Reservation{}, err
+	}
+	ev, err := s.Calendar.Get(ctx, office.CalendarID, id)
+	if IsCode(err, NotFound) {
+		return Reservation{}, Errorf(NotFound, "no reservation %q in office %q", id, officeID)
+	}
+	if err != nil {
+		return Reservation{}, err
+	}
+	return toReservation(office.Name, ev), nil
+}
+
+// List returns the reservations of an office overlapping [from, to).
+func (s *Reservations) List(ctx context.Context, officeID, from, to string, includeCancelled bool) ([]Reservation, error) {
+	office, err := s.office(officeID)
+	if err != nil {
+		return nil, err
+	}
+	min, max, err := ParseWindow(from, to)
+	if err != nil {
+		return nil, err
+	}
+	events, _, err := ListAll(ctx, s.Calendar, office.CalendarID, ListQuery{
+		TimeMin: min, TimeMax: max, ShowDeleted: includeCancelled, MaxResults: 2500,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Reservation, 0, len(events))
+	for _, ev := range events {
+		out = append(out, toReservation(office.Name, ev))
+	}
+	return out, nil
+}
+
+// Cancel cancels a reservation. Cancelling twice is harmless.
+func (s *Reservations) Cancel(ctx context.Context, officeID, id string) error {
+	office, err := s.office(officeID)
+	if err != nil {
+		return err
+	}
+	if err := ValidateEventID(id); err != nil {
+		return err
+	}
+	err = s.Calendar.Delete(ctx, office.CalendarID, id)
+	if IsCode(err, NotFound) {
+		return Errorf(NotFound, "no reservation %q in office %q", id, officeID)
+	}
+	if err == nil {
+		s.logger().InfoContext(ctx, "reservation cancelled", "office", officeID, "id", id)
+	}
+	return err
+}
+
+func (s *Reservations) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
+}
+
+// ParseWindow parses a [from, to) date window given as YYYY-MM-DD.
+func ParseWindow(from, to string) (time.Time, time.Time, error) {
+	if from == "" || to == "" {
+		return time.Time{}, time.Time{}, Errorf(Invalid, "from and to are required, as YYYY-MM-DD (to is exclusive)")
+	}
+	min, err := ParseDate("from", from)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	max, err := ParseDate("to", to)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if !max.After(min) {
+		return time.Time{}, time.Time{}, Errorf(Invalid, "to (%s) must be after from (%s)", to, from)
+	}
+	return min, max, nil
+}
+
+// ValidateEventID checks an id against Google's rules: 5 to 1024 characters
+// of lowercase a-v and 0-9 (base32hex).
+func ValidateEventID(id string) error {
+	if len(id) < 5 || len(id) > 1024 {
+		return Errorf(Invalid, "reservation id %q must be 5 to 1024 characters of a-v and 0-9", id)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'v' || c >= '0' && c <= '9') {
+			return Errorf(Invalid, "reservation id %q must be 5 to 1024 characters of a-v and 0-9", id)
+		}
+	}
+	return nil
+}
+
+// toReservation turns an event into the API's view of it. Events written
+// by the Python service lack the requester properties; manual events name
+// their creator.
+func toReservation(officeID string, ev Event) Reservation {
+	r := Reservation{
+		ID: ev.ID, OfficeID: officeID, Summary: ev.Summary, Start: ev.Start, End: ev.End,
+		State: ev.State(), Created: ev.Created, Updated: ev.Updated,
+		UserEmail: ev.Private[PropUserEmail], RequestDT: ev.Private[PropRequestDT],
+	}
+	r.UserName = ev.Summary
+	if r.State == StatePending || (r.State == StateCancelled && ev.Private[PropProcessed] == "false") {
+		r.UserName = strings.TrimSuffix(strings.TrimPrefix(ev.Summary, "("), ")")
+	}
+	if r.UserEmail == "" && ev.IsManual() {
+		r.UserEmail = ev.CreatorEmail
+	}
+	return r
+}
