@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/config"
+	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+const usage = `moffman keeps the planned office attendance of teams working from several offices.
+
+Usage:
+  moffman [--config FILE] [--section--key VALUE ...]   run the service
+  moffman --get-config-template FILE                   write the commented default configuration
+  moffman --check-config [--config FILE] [...]         validate and print the effective configuration
+  moffman --version | --help
+
+Every configuration key can also be set with an environment variable
+(MOFFMAN_REST_API__PORT=9000) or an option (--rest-api--port 9000).
+Later layers win: defaults < --config file < environment < options.
+`
+
+// run is the whole program; main only supplies the process's context,
+// arguments, environment and output streams.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	own, overrides := config.SplitArgs(args)
+	fs := flag.NewFlagSet("moffman", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	configFile := fs.String("config", "", "configuration file (YAML)")
+	templateFile := fs.String("get-config-template", "", "write the commented default configuration to `FILE` (- for standard output) and exit")
+	checkConfig := fs.Bool("check-config", false, "validate the configuration, print it with secrets masked, and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(own); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q; see moffman --help", fs.Arg(0))
+	}
+	switch {
+	case *showVersion:
+		fmt.Fprintln(stdout, "moffman", buildVersion())
+		return nil
+	case *templateFile != "":
+		return writeTemplate(*templateFile, stdout)
+	}
+
+	cfg, err := config.Load(config.LoadOptions{File: *configFile, Environ: environ, Args: overrides})
+	if err != nil {
+		return fmt.Errorf("invalid configuration:\n%v", err)
+	}
+	if *checkConfig {
+		out, err := cfg.Masked()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(out)
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
+	return serve(ctx, cfg, logger)
+}
+
+func writeTemplate(path string, stdout io.Writer) error {
+	if path == "-" {
+		_, err := stdout.Write(config.Template)
+		return err
+	}
+	if err := os.WriteFile(path, config.Template, 0o644); err != nil {
+		return fmt.Errorf("writing the configuration template: %w", err)
+	}
+	return nil
+}
+
+// serve wires the service together and runs it until ctx is done.
+func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	storagePath := ""
+	if cfg.General.StoragePath != nil {
+		storagePath = *cfg.General.StoragePath
+	}
+	store, err := sqlite.Open(ctx, storagePath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	var calendar moffman.Calendar = store
+	backend := "embedded store (" + describeStorage(storagePath) + ")"
+	var source moffman.DirectorySource
+	if cfg.GoogleAPI.ServiceAccountKeyPath != nil {
+		return errors.New("google_api.service_account_key_path is set, but this build has no Google backend yet; leave it null to use the embedded store")
+	}
+
+	directory := moffman.NewDirectory(cfg.DirectoryLists())
+	reloader := &moffman.Reloader{Source: source, Directory: directory, Store: store, Calendar: calendar, Logger: logger}
+	if err := reloader.Restore(ctx); err != nil {
+		return err
+	}
+	if err := reloader.Reload(ctx); err != nil {
+		logger.Error("initial configuration load failed; continuing with the lists at hand", "error", err)
+	}
+	colors := moffman.Colors{
+		Unapproved: strconv.Itoa(cfg.Calendar.Colors.Unapproved),
+		Approved:   strconv.Itoa(cfg.Calendar.Colors.Approved),
+	}
+	reservations := &moffman.Reservations{
+		Calendar: calendar, Directory: directory, Colors: colors,
+		MaxDays: cfg.Calendar.MaxReservationDays, Logger: logger,
+	}
+	manual := &moffman.ManualSync{
+		Calendar: calendar, Store: store, Directory: directory, Colors: colors,
+		CheckMin: cfg.Calendar.CheckingRange.Min, CheckMax: cfg.Calendar.CheckingRange.Max,
+		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
+		Logger:   logger,
+	}
+	api := &httpapi.Server{Reservations: reservations, Directory: directory, Reloader: reloader, Logger: logger}
+
+	addr := net.JoinHostPort(cfg.RESTAPI.Addr, strconv.Itoa(cfg.RESTAPI.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("rest_api: cannot listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("moffman started", "version", buildVersion(), "backend", backend,
+		"address", "http://"+ln.Addr().String(), "offices", len(directory.Offices()))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = manual.Run(ctx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutCtx, done := context.WithTimeout(context.Background(), cfg.RESTAPI.ShutdownTimeout)
+		err = srv.Shutdown(shutCtx)
+		done()
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func describeStorage(path string) string {
+	if path == "" {
+		return "in memory"
+	}
+	return path
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the service's log, written from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var addressRE = regexp.MustCompile(`address=(http://[0-9.:]+)`)
+
+// startService runs run() with the given arguments until the test ends and
+// returns the service's base URL and its log.
+func startService(t *testing.T, args []string, environ []string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, environ, &bytes.Buffer{}, logs) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(20 * time.Second):
+				stopErr = errors.New("run did not return after cancellation")
+			}
+		})
+		return stopErr
+	}
+	t.Cleanup(func() { _ = stop() })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := addressRE.FindStringSubmatch(logs.String()); m != nil {
+			return m[1], logs, stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, logs)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("service did not start:\n%s", logs)
+	return "", nil, nil
+}
+
+func writeConfig(t *testing.T, dir, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, "moffman.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const officeConfig = `
+offices:
+  office_list:
+    - {name: prague, id: prague@group.calendar.google.com}
+rest_api: {addr: 127.0.0.1, port: 0}
+`
+
+func post(t *testing.T, url, body string) int {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestRunEndToEndWithRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, officeConfig)
+	store := filepath.Join(dir, "store.db")
+	args := []string{"--config", cfg, "--general--storage-path", store}
+
+	base, logs, stop := startService(t, args, nil)
+	if !strings.Contains(logs.String(), "backend=\"embedded store ("+store+")\"") || !strings.Contains(logs.String(), "offices=1") {
+		t.Errorf("start-up line lacks backend or offices:\n%s", logs)
+	}
+	req := `{"user": {"name": "Some User", "email": "user@acme.com"}, "approved": false, "start": "2022-06-28", "end": "2022-06-29", "request_dt": "11:38:00 2020/06/25", "office_id": "prague"}`
+	if status := post(t, base+"/api/v1/reservations", req); status != 200 {
+		t.Fatalf("reserve: %d", status)
+	}
+	if !strings.Contains(logs.String(), `method=POST path=/api/v1/reservations status=200`) {
+		t.Errorf("no request log line:\n%s", logs)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+
+	// The reservation survives a restart on the same store.
+	base, _, _ = startService(t, args, nil)
+	status, body := getJSON(t, base+"/api/v1/offices/prague/reservations/30f3552b9a2751e69401d63fca065a11")
+	if status != 200 || body["status"] != "pending" {
+		t.Errorf("after restart: %d %v", status, body)
+	}
+}
+
+func TestRunEnvironmentAndOptionsOverrideFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, officeConfig+"general: {storage_path: null}\n")
+	env := []string{`MOFFMAN_OFFICES__OFFICE_LIST=[{"name":"brno","id":"brno@group.calendar.google.com"}]`}
+	base, _, _ := startService(t, []string{"--config", cfg}, env)
+	_, body := getJSON(t, base+"/api/v1/offices")
+	offices, _ := body["offices"].([]any)
+	if len(offices) != 1 || offices[0].(map[string]any)["office_id"] != "brno" {
+		t.Errorf("offices = %v, want only brno from the environment", body)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	ctx := context.Background()
+
+	if err := run(ctx, []string{"--version"}, nil, &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "moffman ") {
+		t.Errorf("--version: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"--help"}, nil, &out, &errOut); err != nil || !strings.Contains(out.String(), "--get-config-template") {
+		t.Errorf("--help: %v %q", err, out.String())
+	}
+
+	tmpl := filepath.Join(dir, "template.yaml")
+	if err := run(ctx, []string{"--get-config-template", tmpl}, nil, &out, &errOut); err != nil {
+		t.Fatalf("--get-config-template: %v", err)
+	}
+	// The template is a valid configuration that checks clean.
+	out.Reset()
+	if err := run(ctx, []string{"--check-config", "--config", tmpl}, nil, &out, &errOut); err != nil {
+		t.Errorf("--check-config of the template: %v", err)
+	}
+	if !strings.Contains(out.String(), "rest_api") {
+		t.Errorf("--check-config printed %q", out.String())
+	}
+
+	bad := writeConfig(t, dir, "rest_api:\n  prot: 9000\n")
+	err := run(ctx, []string{"--check-config", "--config", bad}, nil, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "rest_api.prot") || !strings.Contains(err.Error(), "rest_api.port") {
+		t.Errorf("--check-config of a bad file: %v", err)
+	}
+	if err := run(ctx, []string{"--no-such-flag"}, nil, &out, &errOut); err == nil {
+		t.Error("an unknown flag was accepted")
+	}
+}
+
+func TestRunRefusesForeignStorageFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dbm := filepath.Join(dir, "moffman_store.dbm")
+	content := []byte("\x13\x57\x9a\xce python dbm.gnu data")
+	if err := os.WriteFile(dbm, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"--general--storage-path", dbm, "--rest-api--port", "0"}, nil, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "general.storage_path") {
+		t.Fatalf("foreign store file: %v", err)
+	}
+	if got, _ := os.ReadFile(dbm); !bytes.Equal(got, content) {
+		t.Error("the foreign file was changed")
+	}
+}
