@@ -1,0 +1,434 @@
+package moffman_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/byroapi"
+	"github.com/moffman/moffman/sqlite"
+)
+
+// formService is an httptest Byroapi that records every form it accepted.
+type formService struct {
+	mu    sync.Mutex
+	down  bool
+	forms []map[string]any
+	srv   *httptest.Server
+}
+
+func newFormService(t *testing.T) *formService {
+	f := &formService{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.down {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		f.forms = append(f.forms, m)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *formService) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+// count returns the forms received for one user and first day.
+func (f *formService) count(user, dateFrom string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, m := range f.forms {
+		d := m["form_data"].(map[string]any)
+		if d["user_id"] == user && d["date_from"] == dateFrom {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *formService) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.forms)
+}
+
+func (f *formService) issuer(t *testing.T) *byroapi.Client {
+	c, err := byroapi.New(byroapi.Config{
+		Template: "attendance", URL: f.srv.URL, DateFormat: "YYYY-MM-DD",
+		EndDateCorrective: moffman.Shift{Days: -1}, CCToCreator: true, Subject: "{user_name}", Contents: "{date_from}",
+	}, f.srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const (
+	cal    = "prague@group.calendar.google.com"
+	jan    = "jan.novak@acme.com"
+	today  = "2026-11-27"
+	monday = "2026-11-30"
+)
+
+var jan1234 = moffman.Person{Email: jan, FirstName: "Jan", LastName: "Novák", EmployeeNumber: "1234"}
+
+type manualEnv struct {
+	t     *testing.T
+	path  string
+	store *sqlite.Store
+	forms *formService
+	dir   *moffman.Directory
+	cal   moffman.Calendar // what ManualSync talks to; the store unless wrapped
+}
+
+func newManualEnv(t *testing.T, offices ...moffman.Office) *manualEnv {
+	if len(offices) == 0 {
+		offices = []moffman.Office{{Name: "prague", CalendarID: cal}}
+	}
+	e := &manualEnv{t: t, path: filepath.Join(t.TempDir(), "store.db"), forms: newFormService(t),
+		dir: moffman.NewDirectory(moffman.DirectoryLists{Offices: offices, ManualUsers: []moffman.Person{jan1234}})}
+	e.reopen()
+	return e
+}
+
+// reopen closes the store and opens it again, as a restarted process would.
+func (e *manualEnv) reopen() {
+	if e.store != nil {
+		e.store.Close()
+	}
+	s, err := sqlite.Open(context.Background(), e.path, sqlite.WithAccount("moffman@service"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { s.Close() })
+	e.store, e.cal = s, s
+}
+
+func (e *manualEnv) sync() *moffman.ManualSync {
+	return &moffman.ManualSync{
+		Calendar: e.cal, Store: e.store, Directory: e.dir, Forms: e.forms.issuer(e.t),
+		Colors:   moffman.Colors{Unapproved: "4", Approved: "5"},
+		CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2},
+		Now: func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) },
+	}
+}
+
+// manual puts an event into the calendar as a person would.
+func (e *manualEnv) manual(calendarID, creator, start, end string) moffman.Event {
+	e.t.Helper()
+	ev, err := e.store.Insert(context.Background(), calendarID, moffman.Event{
+		Summary: "office", Start: start, End: end, ColorID: "2", CreatorEmail: creator,
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ev
+}
+
+func (e *manualEnv) get(calendarID, id string) moffman.Event {
+	e.t.Helper()
+	ev, err := e.store.Get(context.Background(), calendarID, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ev
+}
+
+func (e *manualEnv) wantApproved(calendarID, id string) {
+	e.t.Helper()
+	ev := e.get(calendarID, id)
+	if ev.State() != moffman.StateApproved || ev.Summary != "Jan Novák" || ev.ColorID != "5" || ev.Private[moffman.PropProcessed] != "true" {
+		e.t.Errorf("event %s = %+v, want approved as Jan Novák in colour 5", id, ev)
+	}
+}
+
+func TestManualEventApprovedWithOneForm(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	ev := e.manual(cal, jan, monday, "2026-12-02")
+	stranger := e.manual(cal, "someone@else.com", monday, "2026-12-01")
+	e.sync().RunOnce(context.Background())
+
+	e.wantApproved(cal, ev.ID)
+	if n := e.forms.count(jan, monday); n != 1 {
+		t.Errorf("%d forms for the event, want 1", n)
+	}
+	if got := e.get(cal, stranger.ID); got.State() != moffman.StateManual || got.Summary != "office" {
+		t.Errorf("an unregistered creator's event was touched: %+v", got)
+	}
+	// A second run finds nothing new.
+	e.sync().RunOnce(context.Background())
+	if n := e.forms.total(); n != 1 {
+		t.Errorf("%d forms after a second run, want 1", n)
+	}
+}
+
+func TestMovedAndCancelledBeforeForm(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	moved := e.manual(cal, jan, monday, "2026-12-01")
+	gone := e.manual(cal, jan, "2026-12-03", "2026-12-04")
+	m := e.sync()
+	ctx := context.Background()
+	if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
+		t.Fatal(err)
+	}
+	newStart, newEnd := "2026-12-08", "2026-12-09"
+	if _, err := e.store.Patch(ctx, cal, moved.ID, moffman.EventPatch{Start: &newStart, End: &newEnd}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Delete(ctx, cal, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ProcessDueJobs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e.forms.count(jan, monday) != 0 || e.forms.count(jan, newStart) != 1 {
+		t.Errorf("the moved event's form must carry the new dates: %v", e.forms.forms)
+	}
+	if e.forms.count(jan, "2026-12-03") != 0 {
+		t.Error("a form was sent for a cancelled event")
+	}
+	if got := e.get(cal, gone.ID); got.Status != moffman.StatusCancelled || got.Summary != "office" {
+		t.Errorf("cancelled event changed: %+v", got)
+	}
+	e.wantApproved(cal, moved.ID)
+}
+
+func TestByroapiDownThenBack(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	ev := e.manual(cal, jan, monday, "2026-12-01")
+	e.forms.setDown(true)
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	m := e.sync()
+	m.Now = func() time.Time { return now }
+	m.RunOnce(context.Background())
+	if got := e.get(cal, ev.ID); got.State() != moffman.StateManual {
+		t.Fatalf("approved before its form was delivered: %+v", got)
+	}
+	status, err := m.Status(context.Background())
+	if err != nil || len(status) != 1 || status[0].Jobs.Pending != 1 || status[0].Jobs.LastError == "" {
+		t.Fatalf("status while Byroapi is down = %+v, %v", status, err)
+	}
+	// Retries are not due yet; later they are.
+	if n, _ := m.ProcessDueJobs(context.Background()); n != 0 {
+		t.Errorf("%d jobs finished before the retry time", n)
+	}
+	e.forms.setDown(false)
+	now = now.Add(time.Hour)
+	if n, err := m.ProcessDueJobs(context.Background()); n != 1 || err != nil {
+		t.Fatalf("after Byroapi came back: %d finished, %v", n, err)
+	}
+	e.wantApproved(cal, ev.ID)
+	if n := e.forms.total(); n != 1 {
+		t.Errorf("%d forms, want exactly 1", n)
+	}
+}
+
+func TestManyPagesAndExpiredToken(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	m := e.sync()
+	ctx := context.Background()
+	m.RunOnce(ctx) // stores a sync token
+	var ids []string
+	for i := range 600 { // more than two pages of 250
+		day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%14)
+		ev := e.manual(cal, jan, day.Format(moffman.DateLayout), day.AddDate(0, 0, 1).Format(moffman.DateLayout))
+		ids = append(ids, ev.ID)
+	}
+	m.RunOnce(ctx)
+	for _, id := range ids {
+		if got := e.get(cal, id); got.State() != moffman.StateApproved {
+			t.Fatalf("event %s not approved after an incremental sync of 600 events", id)
+		}
+	}
+	if n := e.forms.total(); n != 600 {
+		t.Errorf("%d forms, want 600", n)
+	}
+
+	// A token the calendar no longer accepts falls back to the window.
+	if err := e.store.CommitSync(ctx, cal, nil, "not-a-token"); err != nil {
+		t.Fatal(err)
+	}
+	late := e.manual(cal, jan, "2026-12-05", "2026-12-06")
+	m.RunOnce(ctx)
+	e.wantApproved(cal, late.ID)
+	status, _ := m.Status(ctx)
+	if !status[0].FullSync || status[0].LastError != "" {
+		t.Errorf("status after an expired token = %+v", status[0])
+	}
+	if n := e.forms.total(); n != 601 {
+		t.Errorf("%d forms after the full sync, want 601 (no repeats)", n)
+	}
+}
+
+// listRecorder remembers the queries ManualSync listed with.
+type listRecorder struct {
+	moffman.Calendar
+	mu      sync.Mutex
+	queries []moffman.ListQuery
+}
+
+func (l *listRecorder) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
+	l.mu.Lock()
+	l.queries = append(l.queries, q)
+	l.mu.Unlock()
+	return l.Calendar.List(ctx, calendarID, q)
+}
+
+func TestRestartUsesStoredToken(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	e.manual(cal, jan, monday, "2026-12-01")
+	e.sync().RunOnce(context.Background())
+	e.reopen()
+	rec := &listRecorder{Calendar: e.store}
+	e.cal = rec
+	e.sync().RunOnce(context.Background())
+	if len(rec.queries) != 1 || rec.queries[0].SyncToken == "" || !rec.queries[0].TimeMin.IsZero() {
+		t.Errorf("after a restart the sync listed %+v, want one incremental list", rec.queries)
+	}
+	if n := e.forms.total(); n != 1 {
+		t.Errorf("%d forms after the restart, want 1", n)
+	}
+}
+
+// crashingCalendar stops the process (cancels its context) around a call.
+type crashingCalendar struct {
+	moffman.Calendar
+	crash       context.CancelFunc
+	beforePatch bool // crash instead of patching
+	afterPatch  bool // patch, then crash before the answer is used
+}
+
+func (c *crashingCalendar) Patch(ctx context.Context, calendarID, id string, p moffman.EventPatch) (moffman.Event, error) {
+	if c.beforePatch {
+		c.crash()
+		return moffman.Event{}, context.Canceled
+	}
+	ev, err := c.Calendar.Patch(ctx, calendarID, id, p)
+	if c.afterPatch {
+		c.crash()
+		return moffman.Event{}, context.Canceled
+	}
+	return ev, err
+}
+
+// crashingForms delivers the form, then crashes before moffman records it.
+type crashingForms struct {
+	moffman.FormIssuer
+	crash context.CancelFunc
+}
+
+func (c crashingForms) IssueForm(ctx context.Context, p moffman.Person, ev moffman.Event) error {
+	if err := c.FormIssuer.IssueForm(ctx, p, ev); err != nil {
+		return err
+	}
+	c.crash()
+	return context.Canceled
+}
+
+func TestCrashAtEachStepThenRestart(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		crash     func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc)
+		wantForms int
+	}{
+		{"after detection", nil, 1},
+		{"after the form was recorded, before the approval", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
+			m.Calendar = &crashingCalendar{Calendar: e.store, crash: cancel, beforePatch: true}
+		}, 1},
+		{"after the approval, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
+			m.Calendar = &crashingCalendar{Calendar: e.store, crash: cancel, afterPatch: true}
+		}, 1},
+		// The documented window: Byroapi accepted the form, the process
+		// died before recording it. Without an idempotency key at Byroapi
+		// the restart must send it again rather than risk losing it.
+		{"after Byroapi accepted, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
+			m.Forms = crashingForms{FormIssuer: m.Forms, crash: cancel}
+		}, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newManualEnv(t)
+			ev := e.manual(cal, jan, monday, "2026-12-01")
+			m := e.sync()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
+				t.Fatal(err)
+			}
+			if c.crash != nil {
+				c.crash(e, m, cancel)
+				_, _ = m.ProcessDueJobs(ctx)
+			}
+			e.reopen()
+			e.sync().RunOnce(context.Background())
+			e.wantApproved(cal, ev.ID)
+			if n := e.forms.total(); n != c.wantForms {
+				t.Errorf("%d forms, want %d", n, c.wantForms)
+			}
+			status, _ := e.sync().Status(context.Background())
+			if status[0].Jobs.Pending != 0 {
+				t.Errorf("%d jobs left", status[0].Jobs.Pending)
+			}
+		})
+	}
+}
+
+func TestHundredOffices(t *testing.T) {
+	t.Parallel()
+	var offices []moffman.Office
+	for i := range 100 {
+		offices = append(offices, moffman.Office{Name: fmt.Sprintf("office%03d", i), CalendarID: fmt.Sprintf("office%03d@group.calendar.google.com", i)})
+	}
+	e := newManualEnv(t, offices...)
+	var ids []string
+	for _, o := range offices {
+		ids = append(ids, e.manual(o.CalendarID, jan, monday, "2026-12-01").ID)
+	}
+	e.sync().RunOnce(context.Background())
+	for i, o := range offices {
+		e.wantApproved(o.CalendarID, ids[i])
+	}
+	if n := e.forms.total(); n != 100 {
+		t.Errorf("%d forms, want 100", n)
+	}
+}
+
+func TestNoFormsConfigured(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	ev := e.manual(cal, jan, monday, "2026-12-01")
+	m := e.sync()
+	m.Forms = nil
+	m.RunOnce(context.Background())
+	e.wantApproved(cal, ev.ID)
+	if n := e.forms.total(); n != 0 {
+		t.Errorf("%d forms sent without a form configuration", n)
+	}
+}
