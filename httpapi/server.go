@@ -24,7 +24,8 @@ type Reloader interface {
 type Server struct {
 	Reservations *moffman.Reservations
 	Directory    *moffman.Directory
-	Reloader     Reloader // nil: config_update is a no-op
+	Reloader     Reloader   // nil: config_update is a no-op
+	Sync         SyncStatus // nil: no manual-event sync runs
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -53,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	route("/api/v1/offices/{office_id}/reservations/{id}", map[string]http.HandlerFunc{
 		"GET": s.getReservation, "DELETE": s.deleteReservation,
 	})
+	route("/api/v1/sync", map[string]http.HandlerFunc{"GET": s.getSync})
 	route("/api/v1/config_update", map[string]http.HandlerFunc{"GET": s.configUpdate, "POST": s.configUpdate})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such endpoint: "+r.URL.Path)

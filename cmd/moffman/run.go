@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/byroapi"
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/httpapi"
 	"github.com/moffman/moffman/sqlite"
@@ -138,13 +139,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		Calendar: calendar, Directory: directory, Colors: colors,
 		MaxDays: cfg.Calendar.MaxReservationDays, Logger: logger,
 	}
+	forms, err := formIssuer(cfg)
+	if err != nil {
+		return err
+	}
 	manual := &moffman.ManualSync{
-		Calendar: calendar, Store: store, Directory: directory, Colors: colors,
+		Calendar: calendar, Store: store, Directory: directory, Colors: colors, Forms: forms,
 		CheckMin: cfg.Calendar.CheckingRange.Min, CheckMax: cfg.Calendar.CheckingRange.Max,
 		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
 		Logger:   logger,
 	}
-	api := &httpapi.Server{Reservations: reservations, Directory: directory, Reloader: reloader, Logger: logger}
+	api := &httpapi.Server{Reservations: reservations, Directory: directory, Reloader: reloader, Sync: manual, Logger: logger}
 
 	addr := net.JoinHostPort(cfg.RESTAPI.Addr, strconv.Itoa(cfg.RESTAPI.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -166,6 +171,9 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = manual.Run(ctx) })
+	if every := reloadInterval(cfg); every > 0 {
+		wg.Go(func() { reloadEvery(ctx, reloader, every) })
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
@@ -189,4 +197,52 @@ func describeStorage(path string) string {
 		return "in memory"
 	}
 	return path
+}
+
+// formIssuer is the Byroapi client, or nil when forms are not configured
+// (manual events are then approved without a form).
+func formIssuer(cfg *config.Config) (moffman.FormIssuer, error) {
+	f := cfg.Forms
+	if f.Template == nil || f.URL == nil {
+		return nil, nil
+	}
+	c, err := byroapi.New(byroapi.Config{
+		Template: *f.Template, URL: *f.URL,
+		DateFormat: f.DateFormat, AttachmentDateFormat: f.AttachmentDateFormat,
+		EndDateCorrective: cfg.Calendar.EndDateCorrective, CCToCreator: f.CCToCreator,
+		From: f.Email.From, To: f.Email.To, CC: f.Email.CC,
+		Subject: f.Email.Subject, Contents: f.Email.Contents, Attachments: f.Email.Attachments,
+	}, &http.Client{Timeout: byroapi.DefaultTimeout})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// reloadInterval is how often the spreadsheet lists are reloaded: the
+// shorter of the two update intervals, 0 for only at start and on request.
+func reloadInterval(cfg *config.Config) time.Duration {
+	var every time.Duration
+	for _, src := range []config.SheetSource{cfg.Offices.GoogleConfig, cfg.ManualUsers.GoogleConfig} {
+		if src.Enabled() && src.UpdateInterval != nil {
+			d := time.Duration(*src.UpdateInterval) * time.Second
+			if every == 0 || d < every {
+				every = d
+			}
+		}
+	}
+	return every
+}
+
+func reloadEvery(ctx context.Context, r *moffman.Reloader, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = r.Reload(ctx) // logged by Reload; the last good lists stay
+		}
+	}
 }
