@@ -60,6 +60,7 @@ const (
 	defaultConcurrency = 8
 	maxBackoff         = 5 * time.Minute
 	jobBatch           = 256
+	stepTimeout        = time.Minute
 )
 
 // Run syncs at once and then every Interval, and retries due jobs every
@@ -209,25 +210,26 @@ func (m *ManualSync) ProcessDueJobs(ctx context.Context) (int, error) {
 func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 	log := m.logger().With("office", job.OfficeID, "event_id", job.EventID)
 	var ev *Event // read by the first step, reused by the next
-	for !job.Finished() {
-		next, err := m.step(ctx, job, &ev, log)
+	for !job.Finished() && ctx.Err() == nil {
+		// A step under way runs to its end even when shutdown begins, so a
+		// form Byroapi accepted is recorded rather than sent again later.
+		stepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+		next, err := m.step(stepCtx, job, &ev, log)
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				return false, nil // shutting down: the job stays due
-			}
 			job.Attempts++
 			job.LastError = err.Error()
 			job.NextAttempt = m.now().Add(backoff(job.Attempts))
 			log.WarnContext(ctx, "manual-event step failed; will retry", "step", job.Step, "attempt", job.Attempts, "retry_at", job.NextAttempt, "error", err)
-			return false, m.Store.SaveJob(ctx, job)
+			return false, m.Store.SaveJob(context.WithoutCancel(ctx), job)
 		}
 		job = next
 		job.Attempts, job.LastError = 0, ""
-		if err := m.Store.SaveJob(ctx, job); err != nil {
+		if err := m.Store.SaveJob(context.WithoutCancel(ctx), job); err != nil {
 			return false, err
 		}
 	}
-	return true, nil
+	return job.Finished(), nil
 }
 
 // step performs the job's current step and returns the job at its next one.

@@ -3,8 +3,10 @@ package moffman_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -129,7 +131,8 @@ func (e *manualEnv) sync() *moffman.ManualSync {
 		Calendar: e.cal, Store: e.store, Directory: e.dir, Forms: e.forms.issuer(e.t),
 		Colors:   moffman.Colors{Unapproved: "4", Approved: "5"},
 		CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2},
-		Now: func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) },
+		Now:    func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
@@ -315,84 +318,117 @@ func TestRestartUsesStoredToken(t *testing.T) {
 	}
 }
 
-// crashingCalendar stops the process (cancels its context) around a call.
-type crashingCalendar struct {
-	moffman.Calendar
-	crash       context.CancelFunc
-	beforePatch bool // crash instead of patching
-	afterPatch  bool // patch, then crash before the answer is used
+// crash stands for a process killed at one point: from then on none of
+// its calls reach the store, the calendar or Byroapi.
+type crash struct {
+	mu      sync.Mutex
+	crashed bool
 }
 
-func (c *crashingCalendar) Patch(ctx context.Context, calendarID, id string, p moffman.EventPatch) (moffman.Event, error) {
-	if c.beforePatch {
-		c.crash()
-		return moffman.Event{}, context.Canceled
+func (c *crash) now() { c.mu.Lock(); c.crashed = true; c.mu.Unlock() }
+
+func (c *crash) err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.crashed {
+		return errors.New("process killed")
 	}
-	ev, err := c.Calendar.Patch(ctx, calendarID, id, p)
-	if c.afterPatch {
-		c.crash()
-		return moffman.Event{}, context.Canceled
+	return nil
+}
+
+// crashingStore fails every write after the crash.
+type crashingStore struct {
+	moffman.StateStore
+	c *crash
+}
+
+func (s crashingStore) SaveJob(ctx context.Context, j moffman.Job) error {
+	if err := s.c.err(); err != nil {
+		return err
+	}
+	return s.StateStore.SaveJob(ctx, j)
+}
+
+// crashingCalendar crashes just before or just after a patch.
+type crashingCalendar struct {
+	moffman.Calendar
+	c                       *crash
+	beforePatch, afterPatch bool
+}
+
+func (cc crashingCalendar) Patch(ctx context.Context, calendarID, id string, p moffman.EventPatch) (moffman.Event, error) {
+	if cc.beforePatch {
+		cc.c.now()
+	}
+	if err := cc.c.err(); err != nil {
+		return moffman.Event{}, err
+	}
+	ev, err := cc.Calendar.Patch(ctx, calendarID, id, p)
+	if cc.afterPatch {
+		cc.c.now()
 	}
 	return ev, err
 }
 
-// crashingForms delivers the form, then crashes before moffman records it.
+// crashingForms has the form delivered, then crashes before moffman
+// records that.
 type crashingForms struct {
 	moffman.FormIssuer
-	crash context.CancelFunc
+	c *crash
 }
 
-func (c crashingForms) IssueForm(ctx context.Context, p moffman.Person, ev moffman.Event) error {
-	if err := c.FormIssuer.IssueForm(ctx, p, ev); err != nil {
-		return err
-	}
-	c.crash()
-	return context.Canceled
+func (f crashingForms) IssueForm(ctx context.Context, p moffman.Person, ev moffman.Event) error {
+	err := f.FormIssuer.IssueForm(ctx, p, ev)
+	f.c.now()
+	return err
 }
 
 func TestCrashAtEachStepThenRestart(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name      string
-		crash     func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc)
+		crash     func(e *manualEnv, m *moffman.ManualSync, c *crash)
 		wantForms int
 	}{
 		{"after detection", nil, 1},
-		{"after the form was recorded, before the approval", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
-			m.Calendar = &crashingCalendar{Calendar: e.store, crash: cancel, beforePatch: true}
+		{"after the form was recorded, before the approval", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+			m.Calendar = crashingCalendar{Calendar: e.store, c: c, beforePatch: true}
 		}, 1},
-		{"after the approval, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
-			m.Calendar = &crashingCalendar{Calendar: e.store, crash: cancel, afterPatch: true}
+		{"after the approval, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+			m.Calendar = crashingCalendar{Calendar: e.store, c: c, afterPatch: true}
 		}, 1},
 		// The documented window: Byroapi accepted the form, the process
 		// died before recording it. Without an idempotency key at Byroapi
 		// the restart must send it again rather than risk losing it.
-		{"after Byroapi accepted, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, cancel context.CancelFunc) {
-			m.Forms = crashingForms{FormIssuer: m.Forms, crash: cancel}
+		{"after Byroapi accepted, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+			m.Forms = crashingForms{FormIssuer: m.Forms, c: c}
 		}, 2},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newManualEnv(t)
 			ev := e.manual(cal, jan, monday, "2026-12-01")
 			m := e.sync()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
+			ctx := context.Background()
 			if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
 				t.Fatal(err)
 			}
-			if c.crash != nil {
-				c.crash(e, m, cancel)
-				_, _ = m.ProcessDueJobs(ctx)
+			if tc.crash != nil {
+				c := &crash{}
+				m.Store = crashingStore{StateStore: e.store, c: c}
+				tc.crash(e, m, c)
+				if _, err := m.ProcessDueJobs(ctx); err == nil {
+					t.Fatal("the crash did not happen")
+				}
 			}
 			e.reopen()
-			e.sync().RunOnce(context.Background())
+			e.sync().RunOnce(ctx)
 			e.wantApproved(cal, ev.ID)
-			if n := e.forms.total(); n != c.wantForms {
-				t.Errorf("%d forms, want %d", n, c.wantForms)
+			if n := e.forms.total(); n != tc.wantForms {
+				t.Errorf("%d forms, want %d", n, tc.wantForms)
 			}
-			status, _ := e.sync().Status(context.Background())
+			status, _ := e.sync().Status(ctx)
 			if status[0].Jobs.Pending != 0 {
 				t.Errorf("%d jobs left", status[0].Jobs.Pending)
 			}

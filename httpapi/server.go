@@ -6,6 +6,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/moffman/moffman"
@@ -26,6 +28,13 @@ type Server struct {
 	Directory    *moffman.Directory
 	Reloader     Reloader   // nil: config_update is a no-op
 	Sync         SyncStatus // nil: no manual-event sync runs
+	Auth         *Auth      // nil or no tokens: the API is open
+
+	// Ready tells why the service cannot work now (nil: it can); nil
+	// means always ready.
+	Ready          func(ctx context.Context) error
+	Observer       RequestObserver // nil: no request metrics
+	MetricsHandler http.Handler    // nil: no /metrics
 	Logger       *slog.Logger
 	Now          func() time.Time
 }
@@ -33,31 +42,38 @@ type Server struct {
 // Handler returns the API's routes wrapped in request logging.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(path string, handlers map[string]http.HandlerFunc) {
-		allow := ""
-		for method, h := range handlers {
-			mux.HandleFunc(method+" "+path, h)
-			if allow != "" {
-				allow += ", "
-			}
-			allow += method
+	route := func(path string, endpoints map[string]endpoint) {
+		var methods []string
+		for method, e := range endpoints {
+			mux.HandleFunc(method+" "+path, s.require(e.scope, e.handler))
+			methods = append(methods, method)
 		}
+		sort.Strings(methods)
+		allow := strings.Join(methods, ", ")
 		// The same path without a method catches the others: 405 as problem details.
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(path, s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
 			writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use "+allow)
-		})
+		}))
 	}
-	route("/api/v1/reservations", map[string]http.HandlerFunc{"POST": s.postReservation})
-	route("/api/v1/offices", map[string]http.HandlerFunc{"GET": s.getOffices})
-	route("/api/v1/offices/{office_id}/reservations", map[string]http.HandlerFunc{"GET": s.listReservations})
-	route("/api/v1/offices/{office_id}/reservations/{id}", map[string]http.HandlerFunc{
-		"GET": s.getReservation, "DELETE": s.deleteReservation,
+	route("/api/v1/reservations", map[string]endpoint{"POST": {ScopeWrite, s.postReservation}})
+	route("/api/v1/offices", map[string]endpoint{"GET": {ScopeRead, s.getOffices}})
+	route("/api/v1/offices/{office_id}/reservations", map[string]endpoint{"GET": {ScopeRead, s.listReservations}})
+	route("/api/v1/offices/{office_id}/reservations/{id}", map[string]endpoint{
+		"GET": {ScopeRead, s.getReservation}, "DELETE": {ScopeWrite, s.deleteReservation},
 	})
-	route("/api/v1/sync", map[string]http.HandlerFunc{"GET": s.getSync})
-	route("/api/v1/config_update", map[string]http.HandlerFunc{"GET": s.configUpdate, "POST": s.configUpdate})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	route("/api/v1/sync", map[string]endpoint{"GET": {ScopeAdmin, s.getSync}})
+	route("/api/v1/config_update", map[string]endpoint{"GET": {ScopeAdmin, s.configUpdate}, "POST": {ScopeAdmin, s.configUpdate}})
+	mux.HandleFunc("/api/", s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	}))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.MetricsHandler != nil {
+		mux.Handle("GET /metrics", s.MetricsHandler)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, http.StatusNotFound, "no such page: "+r.URL.Path)
 	})
 	return s.logRequests(mux)
 }
@@ -74,6 +90,12 @@ func (s *Server) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// endpoint is a handler and the scope a token needs for it.
+type endpoint struct {
+	scope   Scope
+	handler http.HandlerFunc
 }
 
 // statusRecorder remembers the status a handler wrote, for the request log.
@@ -102,15 +124,24 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		info := &requestInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		next.ServeHTTP(rec, r) // the mux sets r.Pattern on this request
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "request",
+		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
-		)
+		}
+		if info.tokenName != "" {
+			attrs = append(attrs, slog.String("token", info.tokenName))
+		}
+		if s.Observer != nil {
+			s.Observer.ObserveRequest(r.Pattern, r.Method, rec.status, time.Since(start))
+		}
+		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }

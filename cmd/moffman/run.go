@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"github.com/moffman/moffman/byroapi"
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/metrics"
 	"github.com/moffman/moffman/sqlite"
 )
 
@@ -116,12 +119,17 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
+	mets := metrics.New()
 	var calendar moffman.Calendar = store
-	backend := "embedded store (" + describeStorage(storagePath) + ")"
+	backend, system := "embedded store ("+describeStorage(storagePath)+")", "embedded"
 	var source moffman.DirectorySource
 	if cfg.GoogleAPI.ServiceAccountKeyPath != nil {
 		return errors.New("google_api.service_account_key_path is set, but this build has no Google backend yet; leave it null to use the embedded store")
 	}
+
+	measured := mets.WrapCalendar(calendar, system)
+	calendar = measured
+	source = mets.WrapSource(source)
 
 	directory := moffman.NewDirectory(cfg.DirectoryLists())
 	reloader := &moffman.Reloader{Source: source, Directory: directory, Store: store, Calendar: calendar, Logger: logger}
@@ -143,13 +151,32 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	forms = mets.WrapForms(forms)
 	manual := &moffman.ManualSync{
 		Calendar: calendar, Store: store, Directory: directory, Colors: colors, Forms: forms,
 		CheckMin: cfg.Calendar.CheckingRange.Min, CheckMax: cfg.Calendar.CheckingRange.Max,
 		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
 		Logger:   logger,
 	}
-	api := &httpapi.Server{Reservations: reservations, Directory: directory, Reloader: reloader, Sync: manual, Logger: logger}
+	mets.WatchSync(manual)
+	tokens, err := apiTokens(cfg.RESTAPI.Tokens)
+	if err != nil {
+		return err
+	}
+	api := &httpapi.Server{
+		Reservations: reservations, Directory: directory, Reloader: reloader, Sync: manual,
+		Auth: httpapi.NewAuth(tokens), Logger: logger,
+		Observer: mets, MetricsHandler: mets.Handler(),
+		Ready: func(ctx context.Context) error {
+			if err := store.Ping(ctx); err != nil {
+				return fmt.Errorf("the store does not answer: %w", err)
+			}
+			if err := measured.LastError(); err != nil {
+				return fmt.Errorf("the calendar backend was unreachable on its last call: %s", moffman.ErrorMessage(err))
+			}
+			return nil
+		},
+	}
 
 	addr := net.JoinHostPort(cfg.RESTAPI.Addr, strconv.Itoa(cfg.RESTAPI.Port))
 	ln, err := net.Listen("tcp", addr)
@@ -164,32 +191,68 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if len(tokens) == 0 && !isLoopback(ln.Addr()) {
+		logger.Warn("the API is open to anyone who reaches " + ln.Addr().String() + ": configure rest_api.tokens, or listen on 127.0.0.1")
+	}
 	logger.Info("moffman started", "version", buildVersion(), "backend", backend,
 		"address", "http://"+ln.Addr().String(), "offices", len(directory.Offices()))
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The background work stops with ctx; a sync step under way finishes
+	// first (ManualSync runs each step to its end).
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = manual.Run(ctx) })
+	wg.Go(func() { _ = manual.Run(bg) })
 	if every := reloadInterval(cfg); every > 0 {
-		wg.Go(func() { reloadEvery(ctx, reloader, every) })
+		wg.Go(func() { reloadEvery(bg, reloader, every) })
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
-		logger.Info("shutting down")
+		logger.Info("shutting down: finishing requests under way", "timeout", cfg.RESTAPI.ShutdownTimeout)
 		shutCtx, done := context.WithTimeout(context.Background(), cfg.RESTAPI.ShutdownTimeout)
 		err = srv.Shutdown(shutCtx)
 		done()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("requests still running after rest_api.shutdown_timeout (%s) were cut off", cfg.RESTAPI.ShutdownTimeout)
+		}
 	}
-	cancel()
+	stopBackground()
 	wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	if err == nil {
+		logger.Info("stopped")
+	}
 	return err
+}
+
+// apiTokens turns the configured tokens into the API's hashed tokens.
+func apiTokens(list []config.Token) ([]httpapi.Token, error) {
+	var out []httpapi.Token
+	for _, t := range list {
+		tok := httpapi.Token{Name: t.Name}
+		if t.Token != "" {
+			tok.SHA256 = sha256.Sum256([]byte(t.Token))
+		} else if b, err := hex.DecodeString(t.TokenSHA256); err != nil || len(b) != sha256.Size {
+			return nil, fmt.Errorf("rest_api.tokens: token %q: token_sha256 must be 64 hex digits", t.Name)
+		} else {
+			copy(tok.SHA256[:], b)
+		}
+		for _, s := range t.Scopes {
+			tok.Scopes = append(tok.Scopes, httpapi.Scope(s))
+		}
+		out = append(out, tok)
+	}
+	return out, nil
+}
+
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 func describeStorage(path string) string {
