@@ -20,6 +20,7 @@ import (
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
 	"github.com/moffman/moffman/config"
+	"github.com/moffman/moffman/google"
 	"github.com/moffman/moffman/httpapi"
 	"github.com/moffman/moffman/metrics"
 	"github.com/moffman/moffman/sqlite"
@@ -124,7 +125,28 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	backend, system := "embedded store ("+describeStorage(storagePath)+")", "embedded"
 	var source moffman.DirectorySource
 	if cfg.GoogleAPI.ServiceAccountKeyPath != nil {
-		return errors.New("google_api.service_account_key_path is set, but this build has no Google backend yet; leave it null to use the embedded store")
+		keyPath := *cfg.GoogleAPI.ServiceAccountKeyPath
+		key, err := os.ReadFile(keyPath)
+		if err != nil {
+			return fmt.Errorf("google_api.service_account_key_path: cannot read the key file: %w", err)
+		}
+		opts := google.Options{
+			KeyJSON: key, CalendarEndpoint: cfg.GoogleAPI.CalendarEndpoint, SheetsEndpoint: cfg.GoogleAPI.SheetsEndpoint,
+			Logger: logger, OnCall: func(api, method, outcome string) { mets.ObserveAttempt(api, method, outcome) },
+		}
+		gcal, err := google.NewCalendar(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("google_api.service_account_key_path %s: %w", keyPath, err)
+		}
+		calendar, system = gcal, "google"
+		backend = "Google Calendar as " + gcal.Account() + " at " + cfg.GoogleAPI.CalendarEndpoint
+		if offices, users := sheetRange(cfg.Offices.GoogleConfig), sheetRange(cfg.ManualUsers.GoogleConfig); offices != (google.SheetRange{}) || users != (google.SheetRange{}) {
+			if source, err = google.NewSheets(ctx, opts, offices, users); err != nil {
+				return err
+			}
+		}
+	} else if cfg.Offices.GoogleConfig.Enabled() || cfg.ManualUsers.GoogleConfig.Enabled() {
+		logger.Warn("a spreadsheet is configured (google_config), but without google_api.service_account_key_path it cannot be read; only the static lists are used")
 	}
 
 	measured := mets.WrapCalendar(calendar, system)
@@ -308,4 +330,11 @@ func reloadEvery(ctx context.Context, r *moffman.Reloader, every time.Duration) 
 			_ = r.Reload(ctx) // logged by Reload; the last good lists stay
 		}
 	}
+}
+
+func sheetRange(s config.SheetSource) google.SheetRange {
+	if !s.Enabled() {
+		return google.SheetRange{}
+	}
+	return google.SheetRange{SpreadsheetID: *s.SheetID, Range: *s.Range}
 }
