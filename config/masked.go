@@ -1,0 +1,140 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/moffman/moffman"
+)
+
+// mask stands in for a secret.
+const mask = "***"
+
+// Masked returns the effective configuration as YAML in the layout of
+// defaults.yaml, for --check-config: every key is shown, secrets (token,
+// token_sha256) are replaced by "***". Without tokens it loads back into
+// the same configuration.
+func (c *Config) Masked() ([]byte, error) {
+	root := &yaml.Node{Kind: yaml.MappingNode}
+	for i := range keys {
+		k := &keys[i]
+		var n yaml.Node
+		if err := n.Encode(shown(k.ref(c))); err != nil {
+			return nil, err
+		}
+		parts := strings.Split(k.path, ".")
+		m := root
+		for _, s := range parts[:len(parts)-1] {
+			m = child(m, s)
+		}
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: parts[len(parts)-1]}, &n)
+	}
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(root); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// child returns the mapping under name in m, adding it when missing.
+func child(m *yaml.Node, name string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == name {
+			return m.Content[i+1]
+		}
+	}
+	c := &yaml.Node{Kind: yaml.MappingNode}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, c)
+	return c
+}
+
+type shiftYAML struct {
+	Years   int `yaml:"years,omitempty"`
+	Months  int `yaml:"months,omitempty"`
+	Weeks   int `yaml:"weeks,omitempty"`
+	Days    int `yaml:"days,omitempty"`
+	Hours   int `yaml:"hours,omitempty"`
+	Minutes int `yaml:"minutes,omitempty"`
+	Seconds int `yaml:"seconds,omitempty"`
+}
+
+type userYAML struct {
+	ID             string `yaml:"id"`
+	FirstName      string `yaml:"first_name"`
+	LastName       string `yaml:"last_name"`
+	EmployeeNumber string `yaml:"employee_number"`
+}
+
+type officeYAML struct {
+	Name string `yaml:"name"`
+	ID   string `yaml:"id"`
+}
+
+type tokenYAML struct {
+	Name        string   `yaml:"name"`
+	Token       string   `yaml:"token,omitempty"`
+	TokenSHA256 string   `yaml:"token_sha256,omitempty"`
+	Scopes      []string `yaml:"scopes,flow"`
+}
+
+// shown is the value of a key as written in YAML.
+func shown(ref any) any {
+	switch v := ref.(type) {
+	case *time.Duration:
+		if *v%time.Second == 0 {
+			return int64(*v / time.Second)
+		}
+		return v.Seconds()
+	case *moffman.Shift:
+		return shiftYAML(*v)
+	case *map[string]string:
+		if *v == nil {
+			return map[string]string{}
+		}
+		return *v
+	case *[]User:
+		out := []userYAML{}
+		for _, u := range *v {
+			out = append(out, userYAML(u))
+		}
+		return out
+	case *[]OfficeEntry:
+		out := []officeYAML{}
+		for _, o := range *v {
+			out = append(out, officeYAML(o))
+		}
+		return out
+	case *[]Token:
+		out := []tokenYAML{}
+		for _, t := range *v {
+			y := tokenYAML{Name: t.Name, Scopes: t.Scopes}
+			if t.Token != "" {
+				y.Token = mask
+			}
+			if t.TokenSHA256 != "" {
+				y.TokenSHA256 = mask
+			}
+			out = append(out, y)
+		}
+		return out
+	case *string:
+		return *v
+	case **string:
+		return *v
+	case *int:
+		return *v
+	case **int:
+		return *v
+	case *bool:
+		return *v
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/moffman/moffman/byroapi"
+)
+
+var (
+	logLevels   = []string{"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+	tokenScopes = []string{"read", "write", "admin", "feed"}
+)
+
+// minTokenLength keeps guessable tokens out.
+const minTokenLength = 16
+
+// checker checks values, skipping those that could not be decoded.
+type checker struct {
+	p   *problems
+	bad map[string]bool // paths that failed to decode
+}
+
+// ok reports whether the values at paths, and everything under them,
+// were decoded.
+func (k checker) ok(paths ...string) bool {
+	for _, p := range paths {
+		for b := range k.bad {
+			if b == p || strings.HasPrefix(b, p+".") || strings.HasPrefix(b, p+"[") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (k checker) positive(path string, n int) {
+	if k.ok(path) && n <= 0 {
+		k.p.add(path, "must be greater than 0, got %d", n)
+	}
+}
+
+func (k checker) endpoint(path, s string) {
+	if !k.ok(path) {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || !strings.HasSuffix(s, "/") {
+		k.p.add(path, "expected an absolute http(s) URL ending in \"/\", got %q", s)
+	}
+}
+
+// external reports an error of a check done by another package, which
+// names the key itself.
+func (k checker) external(path string, err error) {
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, path) {
+		msg = path + ": " + msg
+	}
+	k.p.line(msg)
+}
+
+func (c *Config) validate(bad map[string]bool, p *problems) {
+	k := checker{p: p, bad: bad}
+
+	if k.ok("general.log_level") {
+		lvl := strings.ToUpper(strings.TrimSpace(c.General.LogLevel))
+		if lvl == "WARN" {
+			lvl = "WARNING"
+		}
+		if indexOf(logLevels, lvl) < 0 {
+			p.add("general.log_level", "unknown level %q (use %s)", c.General.LogLevel, strings.Join(logLevels, ", "))
+		}
+		c.General.LogLevel = lvl
+	}
+	k.positive("general.manual_calendar_check_interval", c.General.ManualCalendarCheckInterval)
+
+	k.endpoint("google_api.calendar_endpoint", c.GoogleAPI.CalendarEndpoint)
+	k.endpoint("google_api.sheets_endpoint", c.GoogleAPI.SheetsEndpoint)
+
+	k.sheet("manual_users.google_config", c.ManualUsers.GoogleConfig)
+	k.sheet("offices.google_config", c.Offices.GoogleConfig)
+	k.users(c.ManualUsers.UserList)
+	k.offices(c.Offices.OfficeList)
+
+	for _, f := range []struct {
+		path string
+		s    *string
+	}{
+		{"forms.date_format", &c.Forms.DateFormat},
+		{"forms.attachment_date_format", &c.Forms.AttachmentDateFormat},
+		{"calendar.date_format", &c.Calendar.DateFormat},
+	} {
+		if k.ok(f.path) {
+			k.external(f.path, byroapi.ValidateDateFormat(f.path, *f.s))
+		}
+	}
+	for _, f := range []struct {
+		path string
+		s    *string
+	}{
+		{"forms.email.subject", &c.Forms.Email.Subject},
+		{"forms.email.contents", &c.Forms.Email.Contents},
+		{"forms.email.attachments", c.Forms.Email.Attachments},
+	} {
+		if f.s != nil && k.ok(f.path) {
+			k.external(f.path, byroapi.ValidateTemplate(f.path, *f.s))
+		}
+	}
+
+	k.color("calendar.colors.unapproved", c.Calendar.Colors.Unapproved)
+	k.color("calendar.colors.approved", c.Calendar.Colors.Approved)
+	if r := c.Calendar.CheckingRange; k.ok("calendar.checking_range.min", "calendar.checking_range.max") {
+		// A fixed day keeps the check repeatable; months vary little enough.
+		ref := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+		if !r.Min.Apply(ref).Before(r.Max.Apply(ref)) {
+			p.add("calendar.checking_range", "min must come before max")
+		}
+	}
+	k.positive("calendar.max_reservation_days", c.Calendar.MaxReservationDays)
+
+	if k.ok("rest_api.port") && (c.RESTAPI.Port < 0 || c.RESTAPI.Port > 65535) {
+		p.add("rest_api.port", "must be 0 to 65535, got %d", c.RESTAPI.Port)
+	}
+	k.tokens(c.RESTAPI.Tokens)
+	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
+		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
+	}
+}
+
+func (k checker) color(path string, n int) {
+	if k.ok(path) && (n < 1 || n > 11) {
+		k.p.add(path, "Google event colours are 1 to 11, got %d", n)
+	}
+}
+
+func (k checker) sheet(path string, s SheetSource) {
+	switch {
+	case !k.ok(path+".sheet_id", path+".range"):
+	case s.SheetID != nil && s.Range == nil:
+		k.p.add(path, "sheet_id is set but range is not")
+	case s.SheetID == nil && s.Range != nil:
+		k.p.add(path, "range is set but sheet_id is not")
+	}
+	if s.UpdateInterval != nil {
+		k.positive(path+".update_interval", *s.UpdateInterval)
+	}
+}
+
+func (k checker) offices(list []OfficeEntry) {
+	seen := map[string]int{}
+	for i, o := range list {
+		path := fmt.Sprintf("offices.office_list[%d]", i)
+		if k.bad[path] {
+			continue
+		}
+		switch {
+		case !k.ok(path + ".name"):
+		case o.Name == "":
+			k.p.add(path, "office has no name (key name)")
+		default:
+			if j, dup := seen[o.Name]; dup {
+				k.p.add(path, "office %q is listed twice (also offices.office_list[%d])", o.Name, j)
+			} else {
+				seen[o.Name] = i
+			}
+		}
+		if o.ID == "" && k.ok(path+".id") {
+			k.p.add(path, "office %q has no calendar id (key id)", o.Name)
+		}
+	}
+}
+
+func (k checker) users(list []User) {
+	seen := map[string]int{}
+	for i, u := range list {
+		path := fmt.Sprintf("manual_users.user_list[%d]", i)
+		id := strings.ToLower(u.ID) // e-mails compare case-insensitively, as in the directory
+		switch {
+		case !k.ok(path, path+".id"):
+		case u.ID == "":
+			k.p.add(path, "user has no id (key id, the e-mail)")
+		case !isEmail(u.ID):
+			k.p.add(path+".id", "%q is not an e-mail address", u.ID)
+		default:
+			if j, dup := seen[id]; dup {
+				k.p.add(path, "user %q is listed twice (also manual_users.user_list[%d])", u.ID, j)
+			} else {
+				seen[id] = i
+			}
+		}
+	}
+}
+
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+func (k checker) tokens(list []Token) {
+	names, secrets := map[string]int{}, map[string]int{}
+	for i := range list {
+		t := &list[i]
+		path := fmt.Sprintf("rest_api.tokens[%d]", i)
+		if !k.ok(path) {
+			continue // a field failed to decode: its checks would mislead
+		}
+		if t.Name == "" {
+			k.p.add(path, "token has no name (key name)")
+		} else if j, dup := names[t.Name]; dup {
+			k.p.add(path, "token name %q is used twice (also rest_api.tokens[%d])", t.Name, j)
+		} else {
+			names[t.Name] = i
+		}
+		// Compare hashes so that a token and its own hash are caught too;
+		// never print a token.
+		secret := ""
+		switch {
+		case t.Token == "" && t.TokenSHA256 == "":
+			k.p.add(path, "token %q has neither token nor token_sha256", t.Name)
+		case t.Token != "" && t.TokenSHA256 != "":
+			k.p.add(path, "token %q has both token and token_sha256; give one", t.Name)
+		case t.Token != "":
+			if utf8.RuneCountInString(t.Token) < minTokenLength {
+				k.p.add(path+".token", "token %q is too short: use at least %d characters", t.Name, minTokenLength)
+			}
+			sum := sha256.Sum256([]byte(t.Token))
+			secret = hex.EncodeToString(sum[:])
+		default:
+			h := strings.ToLower(t.TokenSHA256)
+			if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
+				k.p.add(path+".token_sha256", "token %q: expected 64 hex digits (a SHA-256)", t.Name)
+			} else {
+				t.TokenSHA256, secret = h, h
+			}
+		}
+		if secret != "" {
+			if j, dup := secrets[secret]; dup {
+				k.p.add(path, "token %q has the same secret as rest_api.tokens[%d]", t.Name, j)
+			} else {
+				secrets[secret] = i
+			}
+		}
+		if len(t.Scopes) == 0 {
+			k.p.add(path+".scopes", "token %q has no scopes (use %s)", t.Name, strings.Join(tokenScopes, ", "))
+		}
+		for _, s := range t.Scopes {
+			if indexOf(tokenScopes, s) < 0 {
+				k.p.add(path+".scopes", "token %q: unknown scope %q (use %s)", t.Name, s, strings.Join(tokenScopes, ", "))
+			}
+		}
+	}
+}
