@@ -1,0 +1,123 @@
+package moffman_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/sqlite"
+)
+
+// sheet is a DirectorySource whose answer the test sets.
+type sheet struct {
+	lists moffman.DirectoryLists
+	err   error
+}
+
+func (s *sheet) Load(context.Context) (moffman.DirectoryLists, error) { return s.lists, s.err }
+
+func TestReloadKeepsLastGoodListsAcrossRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "prague-cal"}}}
+	src := &sheet{lists: moffman.DirectoryLists{
+		Offices:     []moffman.Office{{Name: "brno", CalendarID: "brno-cal"}, {Name: "prague", CalendarID: "prague-new"}},
+		ManualUsers: []moffman.Person{{Email: "Jan.Novak@acme.com", FirstName: "Jan", LastName: "Novák"}},
+	}}
+	dir := moffman.NewDirectory(static)
+	r := &moffman.Reloader{Source: src, Directory: dir, Store: store, Calendar: store}
+	if err := r.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := dir.Office("prague"); o.CalendarID != "prague-new" {
+		t.Errorf("the spreadsheet row does not win over the static one: %+v", o)
+	}
+	if _, ok := dir.ManualUser("jan.novak@ACME.com"); !ok {
+		t.Error("manual users are not matched case-insensitively")
+	}
+
+	// A failed reload reports the error and keeps the lists.
+	src.err = moffman.Errorf(moffman.Unavailable, "sheets is down")
+	if err := r.Reload(ctx); moffman.ErrorCode(err) != moffman.Unavailable {
+		t.Errorf("failed reload returned %v, want unavailable", err)
+	}
+	if _, ok := dir.Office("brno"); !ok {
+		t.Error("a failed reload dropped the last good lists")
+	}
+
+	// A restart while the spreadsheet is down still knows them.
+	store.Close()
+	store, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dir = moffman.NewDirectory(static)
+	r = &moffman.Reloader{Source: src, Directory: dir, Store: store, Calendar: store}
+	if err := r.Restore(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(ctx); err == nil {
+		t.Fatal("reload should still fail")
+	}
+	if _, ok := dir.Office("brno"); !ok || dir.ManualUserCount() != 1 {
+		t.Errorf("after a restart with the spreadsheet down: offices %v, %d users", dir.Offices(), dir.ManualUserCount())
+	}
+
+	// The next good reload replaces the spreadsheet rows as a whole.
+	src.err = nil
+	src.lists = moffman.DirectoryLists{}
+	if err := r.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := dir.Office("brno"); ok {
+		t.Error("a removed spreadsheet row is still known")
+	}
+	if o, ok := dir.Office("prague"); !ok || o.CalendarID != "prague-cal" {
+		t.Errorf("the static office is lost or wrong: %+v", o)
+	}
+}
+
+// unshared refuses one calendar as Google does for a calendar not shared
+// with the service account.
+type unshared struct {
+	moffman.Calendar
+	id string
+}
+
+func (u unshared) Subscribe(ctx context.Context, id string) error {
+	if id == u.id {
+		return moffman.Errorf(moffman.NotFound, "calendar %s not found", id)
+	}
+	return u.Calendar.Subscribe(ctx, id)
+}
+
+func TestUnsharedCalendarFailsOnlyItsOffice(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "prague-cal"}, {Name: "hidden", CalendarID: "hidden-cal"}}})
+	cal := unshared{Calendar: store, id: "hidden-cal"}
+	if err := (&moffman.Reloader{Directory: dir, Store: store, Calendar: cal}).Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := &moffman.Reservations{Calendar: cal, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}}
+	req := moffman.ReservationRequest{OfficeID: "hidden", UserName: "A", Start: "2022-06-28", End: "2022-06-29"}
+	if _, err := res.Reserve(ctx, req); moffman.ErrorCode(err) != moffman.Unavailable {
+		t.Errorf("reserve in the unshared office: %v, want unavailable", err)
+	}
+	req.OfficeID = "prague"
+	if _, err := res.Reserve(ctx, req); err != nil {
+		t.Errorf("reserve in a shared office: %v", err)
+	}
+}
