@@ -104,6 +104,9 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
+		if err := m.Directory.CalendarError(o.CalendarID); err != nil {
+			continue // not shared with the account: reported by the reload, retried after the next one
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
