@@ -61,6 +61,7 @@ const (
 	maxBackoff         = 5 * time.Minute
 	jobBatch           = 256
 	stepTimeout        = time.Minute
+	keepFinishedJobs   = 30 * 24 * time.Hour
 )
 
 // Run syncs at once and then every Interval, and retries due jobs every
@@ -118,6 +119,11 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 	wg.Wait()
 	if _, err := m.ProcessDueJobs(ctx); err != nil && ctx.Err() == nil {
 		m.logger().ErrorContext(ctx, "processing manual-event jobs failed", "error", err)
+	}
+	// Finished jobs only guard against detecting an event twice; an
+	// approved or cancelled event is not detected again, so a month is ample.
+	if _, err := m.Store.PruneJobs(ctx, m.now().Add(-keepFinishedJobs)); err != nil && ctx.Err() == nil {
+		m.logger().WarnContext(ctx, "pruning finished jobs failed", "error", err)
 	}
 }
 

@@ -14,7 +14,8 @@ type Calendar interface {
 	// Insert adds ev with its own ID (or a generated one when empty) and
 	// returns the stored event. Conflict when the id is already used in
 	// that calendar, by a cancelled event too. NotFound when the calendar
-	// is unknown or not shared with the account. Invalid for a bad id.
+	// is unknown or not shared with the account (Google only: the
+	// embedded store creates calendars as they are used). Invalid for a bad id.
 	// CreatorEmail is honoured by the embedded store only; Google records
 	// the account that writes.
 	Insert(ctx context.Context, calendarID string, ev Event) (Event, error)
@@ -103,12 +104,17 @@ type StateStore interface {
 	// calendar's next sync token ("" clears it).
 	CommitSync(ctx context.Context, calendarID string, jobs []Job, nextToken string) error
 
-	// DueJobs returns up to limit unfinished jobs whose NextAttempt is not
-	// after now, oldest first.
+	// DueJobs returns up to limit (<= 0: all) unfinished jobs whose
+	// NextAttempt is not after now, oldest first.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
 
 	// SaveJob stores the job's new step, attempts, error and next attempt.
 	SaveJob(ctx context.Context, job Job) error
+
+	// PruneJobs deletes finished jobs last written before the time, and
+	// returns how many. Keep them longer than an event could be listed
+	// again unchanged, or it would be detected anew.
+	PruneJobs(ctx context.Context, finishedBefore time.Time) (int, error)
 
 	// JobStats summarises the unfinished jobs per office.
 	JobStats(ctx context.Context) (map[string]JobStats, error)
