@@ -119,6 +119,12 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
+	for _, ext := range []string{".dat", ".dir", ".db", ".pag"} {
+		if _, err := os.Stat(storagePath + ext); storagePath != "" && err == nil {
+			logger.Warn("found " + storagePath + ext + ", likely the Python moffman's dbm store; moffman does not read it: the first sync lists the checking range instead")
+			break
+		}
+	}
 
 	mets := metrics.New()
 	var calendar moffman.Calendar = store
