@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,15 +18,8 @@ import (
 // manual event approved with its form, and a calendar that is not shared.
 func TestRunOnGoogle(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	fake, err := googlefake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fake.Listen(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
+	dir := t.TempDir()
+	fake, googleConfig := startFake(t, dir)
 	const prague, brno, hidden = "prague@group.calendar.google.com", "brno@group.calendar.google.com", "hidden@group.calendar.google.com"
 	fake.AddCalendar(prague, true)
 	fake.AddCalendar(brno, true)
@@ -55,17 +45,8 @@ func TestRunOnGoogle(t *testing.T) {
 	}))
 	t.Cleanup(byro.Close)
 
-	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "key.json")
-	if err := os.WriteFile(keyPath, fake.KeyJSON(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := writeConfig(t, dir, `
+	cfg := writeConfig(t, dir, googleConfig+`
 general: {storage_path: null}
-google_api:
-  service_account_key_path: `+keyPath+`
-  calendar_endpoint: `+fake.CalendarEndpoint()+`
-  sheets_endpoint: `+fake.SheetsEndpoint()+`
 offices:
   office_list: [{name: prague, id: `+prague+`}]
   google_config: {sheet_id: sheet1, range: "Offices!A2:B"}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/moffman/moffman/googlefake"
 )
 
 // syncBuffer collects the service's log, written from several goroutines.
@@ -205,4 +207,30 @@ func TestRunRefusesForeignStorageFile(t *testing.T) {
 	if got, _ := os.ReadFile(dbm); !bytes.Equal(got, content) {
 		t.Error("the foreign file was changed")
 	}
+}
+
+// startFake serves googlefake until the test ends and writes its
+// service-account key into dir; it returns the fake and the configuration
+// that points moffman at it.
+func startFake(t *testing.T, dir string) (*googlefake.Server, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	fake, err := googlefake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.Listen(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "key.json")
+	if err := os.WriteFile(keyPath, fake.KeyJSON(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return fake, `
+google_api:
+  service_account_key_path: ` + keyPath + `
+  calendar_endpoint: ` + fake.CalendarEndpoint() + `
+  sheets_endpoint: ` + fake.SheetsEndpoint() + `
+`
 }

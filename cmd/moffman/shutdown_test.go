@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,34 +10,16 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/googlefake"
 )
 
 // TestShutdownFinishesSlowRequest stops the service while a request waits
 // on a slow calendar: the request completes and run returns cleanly.
 func TestShutdownFinishesSlowRequest(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	fake, err := googlefake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fake.Listen(ctx, "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	fake.AddCalendar("prague@group.calendar.google.com", true)
 	dir := t.TempDir()
-	keyPath := filepath.Join(dir, "key.json")
-	if err := os.WriteFile(keyPath, fake.KeyJSON(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := writeConfig(t, dir, officeConfig+`
-general: {storage_path: null}
-google_api:
-  service_account_key_path: `+keyPath+`
-  calendar_endpoint: `+fake.CalendarEndpoint()+`
-`)
+	fake, googleConfig := startFake(t, dir)
+	fake.AddCalendar("prague@group.calendar.google.com", true)
+	cfg := writeConfig(t, dir, officeConfig+"general: {storage_path: null}\n"+googleConfig)
 	base, _, stop := startService(t, []string{"--config", cfg}, nil)
 	fake.SetLatency(400 * time.Millisecond)
 
