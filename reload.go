@@ -60,7 +60,7 @@ func (r *Reloader) subscribeAll(ctx context.Context) {
 	for _, o := range r.Directory.Offices() {
 		err := r.Calendar.Subscribe(ctx, o.CalendarID)
 		// Only a refusal marks the office unusable; a passing outage does not.
-		if err == nil || IsCode(err, NotFound) || IsCode(err, Forbidden) {
+		if err == nil || IsCode(err, NotFound) || IsCode(err, Upstream) {
 			r.Directory.SetCalendarError(o.CalendarID, err)
 		}
 		if err != nil {
