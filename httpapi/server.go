@@ -35,8 +35,9 @@ type Server struct {
 	Ready          func(ctx context.Context) error
 	Observer       RequestObserver // nil: no request metrics
 	MetricsHandler http.Handler    // nil: no /metrics
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Web            http.Handler    // nil: no web page at / (it serves /, /login, /logout, /static/)
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Handler returns the API's routes wrapped in request logging.
@@ -62,15 +63,24 @@ func (s *Server) Handler() http.Handler {
 	route("/api/v1/offices/{office_id}/reservations/{id}", map[string]endpoint{
 		"GET": {ScopeRead, s.getReservation}, "DELETE": {ScopeWrite, s.deleteReservation},
 	})
+	route("/api/v1/offices/{office_id}/attendance", map[string]endpoint{"GET": {ScopeRead, s.getAttendance}})
+	route("/api/v1/offices/{office_id}/calendar.ics", map[string]endpoint{"GET": {ScopeFeed, s.getFeed}})
+	route("/api/v1/people/{email}/reservations", map[string]endpoint{"GET": {ScopeRead, s.getPersonReservations}})
 	route("/api/v1/sync", map[string]endpoint{"GET": {ScopeAdmin, s.getSync}})
 	route("/api/v1/config_update", map[string]endpoint{"GET": {ScopeAdmin, s.configUpdate}, "POST": {ScopeAdmin, s.configUpdate}})
 	mux.HandleFunc("/api/", s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
 	}))
+	mux.HandleFunc("/api/v1/openapi.json", s.openAPI) // public; any method, so others get 405
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.MetricsHandler != nil {
 		mux.Handle("GET /metrics", s.MetricsHandler)
+	}
+	if s.Web != nil {
+		for _, pattern := range []string{"GET /{$}", "/login", "POST /logout", "GET /static/"} {
+			mux.Handle(pattern, s.Web)
+		}
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such page: "+r.URL.Path)

@@ -24,6 +24,7 @@ import (
 	"github.com/moffman/moffman/httpapi"
 	"github.com/moffman/moffman/metrics"
 	"github.com/moffman/moffman/sqlite"
+	"github.com/moffman/moffman/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -205,6 +206,8 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			return nil
 		},
 	}
+	// The "who's in" page at / reads the same services and accepts the same tokens.
+	api.Web = &web.Handler{Directory: directory, Reservations: reservations, Auth: api.Auth, Logger: logger}
 
 	addr := net.JoinHostPort(cfg.RESTAPI.Addr, strconv.Itoa(cfg.RESTAPI.Port))
 	ln, err := net.Listen("tcp", addr)

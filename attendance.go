@@ -1,0 +1,205 @@
+package moffman
+
+import (
+	"cmp"
+	"context"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// MaxWindowDays bounds the date window of the "who's in" views: each day
+// is a row to build, and a person's reservations are looked up in every
+// office, so an unbounded window would be an unbounded amount of work.
+const MaxWindowDays = 366
+
+// Visit is a reservation as "who's in" shows it: a person expected in an
+// office for [Start, End). Manual events not yet processed count as
+// pending: they are waiting for approval.
+type Visit struct {
+	Reservation
+	Name   string // the person's name as shown
+	Status State  // StateApproved or StatePending
+}
+
+// Attendee is one person in an office on one day.
+type Attendee struct {
+	Name   string
+	Email  string // "" when unknown (events written by the Python service)
+	Status State  // StateApproved or StatePending
+}
+
+// AttendanceDay is who is in on one day, sorted by name.
+type AttendanceDay struct {
+	Date              string // YYYY-MM-DD
+	People            []Attendee
+	Approved, Pending int
+}
+
+// Attendance is who is in an office on each day of [From, To).
+type Attendance struct {
+	OfficeID string
+	From, To string
+	Days     []AttendanceDay
+}
+
+// CheckWindow parses a [from, to) window like ParseWindow and refuses one
+// longer than MaxWindowDays.
+func CheckWindow(from, to string) (time.Time, time.Time, error) {
+	first, end, err := ParseWindow(from, to)
+	if err != nil {
+		return first, end, err
+	}
+	if days := daysBetween(first, end); days > MaxWindowDays {
+		return first, end, Errorf(Invalid, "the window from %s to %s spans %d days; at most %d are allowed", from, to, days, MaxWindowDays)
+	}
+	return first, end, nil
+}
+
+// Visits returns the reservations of an office overlapping [from, to),
+// cancelled ones left out.
+func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([]Visit, error) {
+	if _, _, err := CheckWindow(from, to); err != nil {
+		return nil, err
+	}
+	list, err := s.List(ctx, officeID, from, to, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Visit, 0, len(list))
+	for _, r := range list {
+		if r.State == StateCancelled {
+			continue
+		}
+		out = append(out, s.visit(r))
+	}
+	return out, nil
+}
+
+// visit names the person and folds the states into approved and pending.
+// A manual event's summary is whatever its creator typed, so a known
+// manual user is shown by the name the directory has for them.
+func (s *Reservations) visit(r Reservation) Visit {
+	v := Visit{Reservation: r, Name: strings.TrimSpace(r.UserName), Status: StatePending}
+	if r.State == StateApproved {
+		v.Status = StateApproved
+	}
+	if r.State == StateManual && r.UserEmail != "" {
+		if p, ok := s.Directory.ManualUser(r.UserEmail); ok && p.UserName() != "" {
+			v.Name = p.UserName()
+		}
+	}
+	if v.Name == "" {
+		v.Name = cmp.Or(r.UserEmail, "(no name)")
+	}
+	return v
+}
+
+// Attendance returns who is in an office on each day of [from, to), days
+// with nobody included. A person with several reservations on one day is
+// listed once, approved if any of them is.
+func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string) (Attendance, error) {
+	first, last, err := CheckWindow(from, to)
+	if err != nil {
+		return Attendance{}, err
+	}
+	visits, err := s.Visits(ctx, officeID, from, to)
+	if err != nil {
+		return Attendance{}, err
+	}
+	n := daysBetween(first, last)
+	byDay := make([]map[string]Attendee, n)
+	for _, v := range visits {
+		start, err1 := time.Parse(DateLayout, v.Start)
+		end, err2 := time.Parse(DateLayout, v.End)
+		if err1 != nil || err2 != nil {
+			continue // not an all-day event; the calendar holds only those
+		}
+		key := strings.ToLower(v.UserEmail)
+		if key == "" {
+			key = "name:" + v.Name
+		}
+		for d := later(start, first); d.Before(end) && d.Before(last); d = d.AddDate(0, 0, 1) {
+			i := daysBetween(first, d)
+			if byDay[i] == nil {
+				byDay[i] = make(map[string]Attendee)
+			}
+			if prev, ok := byDay[i][key]; ok && prev.Status == StateApproved {
+				continue
+			}
+			byDay[i][key] = Attendee{Name: v.Name, Email: v.UserEmail, Status: v.Status}
+		}
+	}
+	out := Attendance{OfficeID: officeID, From: from, To: to, Days: make([]AttendanceDay, n)}
+	for i := range n {
+		day := AttendanceDay{Date: first.AddDate(0, 0, i).Format(DateLayout), People: []Attendee{}}
+		for _, a := range byDay[i] {
+			day.People = append(day.People, a)
+			if a.Status == StateApproved {
+				day.Approved++
+			} else {
+				day.Pending++
+			}
+		}
+		slices.SortFunc(day.People, func(a, b Attendee) int {
+			return cmp.Or(
+				cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
+				cmp.Compare(a.Name, b.Name),
+				cmp.Compare(a.Email, b.Email),
+			)
+		})
+		out.Days[i] = day
+	}
+	return out, nil
+}
+
+// PersonReservations returns the reservations of one person in every
+// office overlapping [from, to), found by e-mail (case-insensitive), sorted
+// by start date and office. It fails when any office cannot be read: a
+// list silently missing an office would look complete.
+func (s *Reservations) PersonReservations(ctx context.Context, email, from, to string, includeCancelled bool) ([]Reservation, error) {
+	if err := validateEmail(email); err != nil {
+		return nil, err
+	}
+	if _, _, err := CheckWindow(from, to); err != nil {
+		return nil, err
+	}
+	out := []Reservation{}
+	for _, o := range s.Directory.Offices() {
+		list, err := s.List(ctx, o.Name, from, to, includeCancelled)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			if strings.EqualFold(r.UserEmail, email) {
+				out = append(out, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Reservation) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.OfficeID, b.OfficeID), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// validateEmail checks an e-mail address given to look a person up.
+func validateEmail(email string) error {
+	if len(email) > MaxEmailLength {
+		return Errorf(Invalid, "the e-mail address is longer than %d characters", MaxEmailLength)
+	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+		return Errorf(Invalid, "%q is not an e-mail address like name@example.com", email)
+	}
+	return nil
+}
+
+// daysBetween counts whole days from a to b, both midnight UTC.
+func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

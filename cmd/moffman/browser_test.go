@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is the browser the end-to-end test drives. CI installs it
+// (.ci/run); a developer without it may set MOFFMAN_SKIP_BROWSER=1, which
+// CI ignores.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	const path = "/usr/bin/chromium"
+	ci := os.Getenv("CI") == "true"
+	if os.Getenv("MOFFMAN_SKIP_BROWSER") == "1" && !ci {
+		t.Skip("MOFFMAN_SKIP_BROWSER=1")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s is missing (%v): install it with apt-get install chromium, or set MOFFMAN_SKIP_BROWSER=1 to skip this test outside CI", path, err)
+	}
+	return path
+}
+
+const browserConfig = `
+offices:
+  office_list:
+    - {name: prague, id: prague@group.calendar.google.com}
+    - {name: brno, id: brno@group.calendar.google.com}
+general: {storage_path: null}
+rest_api:
+  addr: 127.0.0.1
+  port: 0
+  tokens:
+    - {name: browser, token: browser-token-0123456789, scopes: [read]}
+    - {name: workflow, token: workflow-token-0123456789, scopes: [write]}
+`
+
+// visitor is someone registered through the REST API, as the workflow
+// would: offset days from this week's Monday, for days days.
+type visitor struct {
+	office, name string
+	offset, days int
+	approved     bool
+}
+
+// TestBrowserWeekView drives the page in headless Chromium: sign in with a
+// token, pick an office, move a week ahead and back, and find people on
+// their days. With MOFFMAN_SCREENSHOT=docs/week-view.png (relative to the
+// repository) it also writes the screenshot the README shows.
+func TestBrowserWeekView(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	base, _, _ := startService(t, []string{"--config", writeConfig(t, t.TempDir(), browserConfig)}, nil)
+
+	now := time.Now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
+	day := func(offset int) string { return monday.AddDate(0, 0, offset).Format("2006-01-02") }
+	for _, v := range []visitor{
+		{office: "prague", name: "Jana Dvořáková", offset: 0, days: 3, approved: true},
+		{office: "prague", name: "Petr Svoboda", offset: 1, days: 1},
+		{office: "prague", name: "Lucie Černá", offset: 2, days: 3, approved: true},
+		{office: "prague", name: "Eva Horáková", offset: 3, days: 1, approved: true},
+		{office: "prague", name: "Tomáš Marek", offset: 4, days: 1},
+		{office: "prague", name: "Martin Kučera", offset: 3, days: 2, approved: true},
+		{office: "prague", name: "Nina Novotná", offset: 9, days: 1, approved: true}, // next week's Wednesday
+		{office: "brno", name: "Karel Brněnský", offset: 1, days: 2, approved: true},
+		{office: "brno", name: "Olga Veselá", offset: 2, days: 1},
+	} {
+		reserveAt(t, base, v.office, v.name, day(v.offset), day(v.offset+v.days), v.approved)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 640),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel) // runs before the user-data dir is removed: the browser exits first
+	// The first Do starts the browser and must not have a deadline, or the
+	// deadline would end the browser too; the steps after it have one.
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	ctx, cancelSteps := context.WithTimeout(browser, 30*time.Second)
+	defer cancelSteps()
+
+	dayText := func(date string) string {
+		t.Helper()
+		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("day-"+date)))
+		if err != nil {
+			t.Fatalf("day %s: %v", date, err)
+		}
+		return text
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	// Tokens are configured: the page asks for one first.
+	step("signing in",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), "browser-token-0123456789"),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("day-"+day(0))),
+	)
+	// The first office, brno, this week.
+	if got := dayText(day(1)); !strings.Contains(got, "Karel Brněnský") || strings.Contains(got, "Jana") {
+		t.Errorf("brno, Tuesday: %q", got)
+	}
+	step("picking prague",
+		chromedp.Click(chromedp.CSS(`nav.offices a[href^="/?office=prague"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`nav.offices a[aria-current="page"][href^="/?office=prague"]`)),
+	)
+	if got := dayText(day(1)); !strings.Contains(got, "Jana Dvořáková") || !strings.Contains(got, "Petr Svoboda") || !strings.Contains(strings.ToLower(got), "pending") {
+		t.Errorf("prague, Tuesday: %q", got)
+	}
+	// innerText is as shown: the badge is upper case.
+	if got := dayText(today.Format("2006-01-02")); !strings.Contains(strings.ToLower(got), "today") {
+		t.Errorf("today (%s) is not marked: %q", today.Format("2006-01-02"), got)
+	}
+	step("next week",
+		chromedp.Click(chromedp.ID("next-week")),
+		chromedp.WaitVisible(chromedp.ID("day-"+day(9))),
+	)
+	if got := dayText(day(9)); !strings.Contains(got, "Nina Novotná") {
+		t.Errorf("prague, next Wednesday: %q", got)
+	}
+	step("previous week",
+		chromedp.Click(chromedp.ID("prev-week")),
+		chromedp.WaitVisible(chromedp.ID("day-"+day(1))),
+	)
+	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(location, "/?office=prague&week="+day(0)) {
+		t.Errorf("the address does not keep the place: %s %v", location, err)
+	}
+
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	saveScreenshot(t, shot)
+
+	// On a phone the days stack: each below the one before, at the same left edge.
+	step("phone size", chromedp.EmulateViewport(390, 844))
+	stacked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const a = document.getElementById("day-`+day(0)+`").getBoundingClientRect();
+		const b = document.getElementById("day-`+day(1)+`").getBoundingClientRect();
+		return a.left === b.left && b.top >= a.bottom && a.right <= 390;
+	})()`))
+	if err != nil || !stacked {
+		t.Errorf("days do not stack on a narrow screen: %v", err)
+	}
+
+	// A link on another site: the SameSite=Strict cookie is not sent with
+	// that navigation, and the page reloads itself to get it.
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<a id="link" href="%s/?office=brno">moffman</a>`, base)
+	}))
+	defer elsewhere.Close()
+	other := strings.Replace(elsewhere.URL, "127.0.0.1", "localhost", 1) // another site than 127.0.0.1
+	step("following a link from another site",
+		chromedp.EmulateViewport(1280, 640),
+		chromedp.Navigate(other),
+		chromedp.Click(chromedp.ID("link")),
+		chromedp.WaitVisible(chromedp.ID("day-"+day(1))),
+	)
+	if got := dayText(day(1)); !strings.Contains(got, "Karel Brněnský") {
+		t.Errorf("after a link from another site, brno Tuesday: %q", got)
+	}
+
+	// Signing out asks for the token again.
+	step("signing out",
+		chromedp.Click(chromedp.CSS(".signout button")),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.Navigate(base+"/?office=prague"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	)
+}
+
+// reserveAt registers a reservation through the REST API with the write token.
+func reserveAt(t *testing.T, base, office, name, start, end string, approved bool) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"user": map[string]string{"name": name}, "approved": approved,
+		"start": start, "end": end, "request_dt": "08:00:00 2026/01/01", "office_id": office,
+	})
+	req, _ := http.NewRequest("POST", base+"/api/v1/reservations", strings.NewReader(string(body)))
+	req.Header.Set("Authorization", "Bearer workflow-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("reserve %s: %d", name, resp.StatusCode)
+	}
+}
+
+// saveScreenshot keeps the screenshot in the test's directory and, with
+// MOFFMAN_SCREENSHOT set, at that path (relative to the repository root).
+func saveScreenshot(t *testing.T, png []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(t.TempDir(), "week-view.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := os.Getenv("MOFFMAN_SCREENSHOT")
+	if dest == "" {
+		return
+	}
+	if !filepath.IsAbs(dest) {
+		dest = filepath.Join("..", "..", dest) // tests run in cmd/moffman
+	}
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dest, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot written to %s", dest)
+}

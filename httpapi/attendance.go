@@ -1,0 +1,62 @@
+package httpapi
+
+import "net/http"
+
+// attendanceJSON is who is in an office, day by day.
+type attendanceJSON struct {
+	OfficeID string    `json:"office_id"`
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Days     []dayJSON `json:"days"`
+}
+
+type dayJSON struct {
+	Date     string       `json:"date"`
+	People   []personJSON `json:"people"`
+	Approved int          `json:"approved"`
+	Pending  int          `json:"pending"`
+	Total    int          `json:"total"`
+}
+
+type personJSON struct {
+	Name   string `json:"name"`
+	Email  string `json:"email,omitempty"`
+	Status string `json:"status"`
+}
+
+func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	a, err := s.Reservations.Attendance(r.Context(), r.PathValue("office_id"), q.Get("from"), q.Get("to"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := attendanceJSON{OfficeID: a.OfficeID, From: a.From, To: a.To, Days: make([]dayJSON, 0, len(a.Days))}
+	for _, d := range a.Days {
+		day := dayJSON{Date: d.Date, People: make([]personJSON, 0, len(d.People)), Approved: d.Approved, Pending: d.Pending, Total: len(d.People)}
+		for _, p := range d.People {
+			day.People = append(day.People, personJSON{Name: p.Name, Email: p.Email, Status: string(p.Status)})
+		}
+		out.Days = append(out.Days, day)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getPersonReservations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := s.Reservations.PersonReservations(r.Context(), r.PathValue("email"), q.Get("from"), q.Get("to"), includeCancelled)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]reservationJSON, 0, len(list))
+	for _, res := range list {
+		out = append(out, toJSON(res))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
+}

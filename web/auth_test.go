@@ -1,0 +1,127 @@
+package web_test
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/web"
+)
+
+func form(values ...string) *strings.Reader {
+	v := url.Values{}
+	for i := 0; i+1 < len(values); i += 2 {
+		v.Set(values[i], values[i+1])
+	}
+	return strings.NewReader(v.Encode())
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func TestSignInFlow(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", httpapi.ScopeRead), token("writer", httpapi.ScopeWrite))
+	page := "/?office=prague&week=2026-11-30"
+
+	// Without a cookie: to the sign-in, which will come back here.
+	resp, _ := send(t, "GET", srv.URL+page, nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next="+url.QueryEscape(page) {
+		t.Fatalf("no cookie: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// A Strict cookie is not sent when another site links here: a reload
+	// from this site sends it.
+	resp, body := send(t, "GET", srv.URL+page, nil, "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != 200 || !strings.Contains(body, `<meta http-equiv="refresh" content="0">`) {
+		t.Errorf("cross-site arrival: %d\n%s", resp.StatusCode, body)
+	}
+
+	for _, c := range []struct{ secret, want string }{
+		{"", "That token is not valid"},
+		{"wrong", "That token is not valid"},
+		{"writer-secret", "The token writer lacks the read scope"},
+	} {
+		resp, body := send(t, "POST", srv.URL+"/login", form("token", c.secret, "next", page), "Content-Type", formType)
+		if resp.StatusCode != 401 || !strings.Contains(body, c.want) || len(resp.Cookies()) != 0 {
+			t.Errorf("sign-in with %q: %d, cookies %v\n%s", c.secret, resp.StatusCode, resp.Cookies(), body)
+		}
+	}
+
+	resp, _ = send(t, "POST", srv.URL+"/login", form("token", "reader-secret", "next", page), "Content-Type", formType)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page {
+		t.Fatalf("sign-in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	c := resp.Cookies()[0]
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure || c.MaxAge <= 0 {
+		t.Errorf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/, not Secure over plain HTTP, kept", c)
+	}
+	if strings.Contains(resp.Header.Get("Location"), "secret") || strings.Contains(c.Value, "reader-secret") {
+		t.Error("the token shows in a URL or in clear in the cookie")
+	}
+	cookie := c.Name + "=" + c.Value
+	if resp, body := send(t, "GET", srv.URL+page, nil, "Cookie", cookie); resp.StatusCode != 200 || !strings.Contains(body, "Zoe Zed") || !strings.Contains(body, `action="/logout"`) {
+		t.Errorf("signed in: %d\n%s", resp.StatusCode, body)
+	}
+
+	// Signing out clears the cookie.
+	resp, _ = send(t, "POST", srv.URL+"/logout", nil, "Cookie", cookie)
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Errorf("sign-out: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	// A cookie with a token that is no longer valid is cleared too.
+	resp, _ = send(t, "GET", srv.URL+page, nil, "Cookie", "moffman_token=d3Jvbmc")
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 || resp.Cookies()[0].MaxAge >= 0 {
+		t.Errorf("stale cookie: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	// A bearer token does not open the page: it is for programs.
+	if resp, _ := send(t, "GET", srv.URL+page, nil, "Authorization", "Bearer reader-secret"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("bearer: %d", resp.StatusCode)
+	}
+}
+
+func TestSignInRefusesOtherSites(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", httpapi.ScopeRead))
+	resp, _ := send(t, "POST", srv.URL+"/login", form("token", "reader-secret"),
+		"Content-Type", formType, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
+	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Errorf("cross-site sign-in: %d %v", resp.StatusCode, resp.Cookies())
+	}
+	// The return address never leads off the site.
+	for _, next := range []string{"//evil.example/?office=x", "https://evil.example/?office=x", "/\\evil.example", "/login?office=x", ""} {
+		resp, _ := send(t, "POST", srv.URL+"/login", form("token", "reader-secret", "next", next), "Content-Type", formType)
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Errorf("next %q: redirected to %q, want /", next, loc)
+		}
+	}
+}
+
+func TestSecureCookieOverTLS(t *testing.T) {
+	t.Parallel()
+	dir := moffman.NewDirectory(moffman.DirectoryLists{})
+	h := &web.Handler{Directory: dir, Auth: httpapi.NewAuth([]httpapi.Token{token("reader", httpapi.ScopeRead)})}
+	req := httptest.NewRequest("POST", "https://moffman.example/login", form("token", "reader-secret"))
+	req.Header.Set("Content-Type", formType)
+	req.TLS = &tls.ConnectionState{}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	c := rec.Result().Cookies()
+	if rec.Code != http.StatusSeeOther || len(c) != 1 || !c[0].Secure {
+		t.Errorf("over TLS: %d %v, want a Secure cookie", rec.Code, c)
+	}
+}
+
+func TestOpenWithoutTokens(t *testing.T) {
+	t.Parallel()
+	srv := site(t)
+	if resp, body := send(t, "GET", srv.URL+"/", nil); resp.StatusCode != 200 || strings.Contains(body, `action="/logout"`) || strings.Contains(body, "?token=") {
+		t.Errorf("open page: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := send(t, "GET", srv.URL+"/login", nil); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("/login without tokens: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

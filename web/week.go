@@ -1,0 +1,145 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/httpapi"
+)
+
+// weekPage is one office's week, Monday to Sunday.
+type weekPage struct {
+	layout
+	Office        string
+	Offices       []link
+	Heading       string // "30 Nov – 6 Dec 2026"
+	WeekNumber    int
+	Prev, Next    string
+	Today         string
+	IsCurrentWeek bool
+	Days          []dayView
+	FeedURL       string
+	FeedNeedsKey  bool
+}
+
+type dayView struct {
+	Date     string // YYYY-MM-DD, also the element id's suffix
+	Weekday  string // "Monday"
+	Label    string // "30 Nov"
+	Today    bool
+	Weekend  bool
+	People   []personView
+	Approved int
+	Pending  int
+}
+
+type personView struct {
+	Name    string
+	Pending bool
+}
+
+func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
+	if !h.signedIn(w, r) {
+		return
+	}
+	offices := h.Directory.Offices()
+	if len(offices) == 0 {
+		h.message(w, r, http.StatusOK, "No offices yet", "No offices are configured. Add them to offices.office_list or to the offices spreadsheet.")
+		return
+	}
+	q := r.URL.Query()
+	office := q.Get("office")
+	if office == "" {
+		office = offices[0].Name
+	}
+	if _, ok := h.Directory.Office(office); !ok {
+		links := make([]link, 0, len(offices))
+		for _, o := range offices {
+			links = append(links, link{Text: o.Name, URL: weekURL(o.Name, "")})
+		}
+		h.message(w, r, http.StatusNotFound, "Unknown office", fmt.Sprintf("There is no office %q. Choose one of these:", office), links...)
+		return
+	}
+
+	now := h.now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	day := today
+	week := q.Get("week")
+	if week != "" {
+		t, err := moffman.ParseDate("week", week)
+		if err != nil {
+			h.message(w, r, http.StatusBadRequest, "Not a date", moffman.ErrorMessage(err)+".",
+				link{Text: "This week", URL: weekURL(office, "")})
+			return
+		}
+		day = t
+	}
+	monday := mondayOf(day)
+	sunday := monday.AddDate(0, 0, 6)
+	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), monday.AddDate(0, 0, 7).Format(moffman.DateLayout))
+	if err != nil {
+		status := httpapi.StatusOf(err)
+		if status >= 500 {
+			h.logger().ErrorContext(r.Context(), "week view failed", "office", office, "error", err)
+		}
+		h.message(w, r, status, "Cannot show this week", moffman.ErrorMessage(err),
+			link{Text: "Try again", URL: r.URL.RequestURI()})
+		return
+	}
+
+	// Office links keep the week in view, unless it is simply "this week".
+	keep := ""
+	if week != "" {
+		keep = monday.Format(moffman.DateLayout)
+	}
+	page := weekPage{
+		layout:        layout{CSS: h.css, SignedIn: h.Auth.Enabled()},
+		Office:        office,
+		Heading:       weekHeading(monday, sunday),
+		Prev:          weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout)),
+		Next:          weekURL(office, monday.AddDate(0, 0, 7).Format(moffman.DateLayout)),
+		Today:         weekURL(office, ""),
+		IsCurrentWeek: monday.Equal(mondayOf(today)),
+		FeedURL:       "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
+		FeedNeedsKey:  h.Auth.Enabled(),
+	}
+	_, page.WeekNumber = monday.ISOWeek()
+	page.Title = fmt.Sprintf("Who's in: %s, week %d", office, page.WeekNumber)
+	for _, o := range offices {
+		page.Offices = append(page.Offices, link{Text: o.Name, URL: weekURL(o.Name, keep), Current: o.Name == office})
+	}
+	for i, d := range att.Days {
+		date := monday.AddDate(0, 0, i)
+		v := dayView{
+			Date: d.Date, Weekday: date.Weekday().String(), Label: date.Format("2 Jan"),
+			Today: date.Equal(today), Weekend: date.Weekday() == time.Saturday || date.Weekday() == time.Sunday,
+			Approved: d.Approved, Pending: d.Pending,
+		}
+		for _, p := range d.People {
+			v.People = append(v.People, personView{Name: p.Name, Pending: p.Status != moffman.StateApproved})
+		}
+		page.Days = append(page.Days, v)
+	}
+	h.render(w, r, http.StatusOK, "week", page)
+}
+
+// mondayOf is the Monday of the ISO week holding day.
+func mondayOf(day time.Time) time.Time {
+	back := (int(day.Weekday()) + 6) % 7 // Monday 0 … Sunday 6
+	return day.AddDate(0, 0, -back)
+}
+
+// weekHeading names a week as people write it: "30 Nov – 6 Dec 2026",
+// "7 – 13 Dec 2026", "28 Dec 2026 – 3 Jan 2027".
+func weekHeading(monday, sunday time.Time) string {
+	switch {
+	case monday.Year() != sunday.Year():
+		return monday.Format("2 Jan 2006") + " – " + sunday.Format("2 Jan 2006")
+	case monday.Month() != sunday.Month():
+		return monday.Format("2 Jan") + " – " + sunday.Format("2 Jan 2006")
+	}
+	return monday.Format("2") + " – " + sunday.Format("2 Jan 2006")
+}
