@@ -54,9 +54,5 @@ func (s *Server) getPersonReservations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]reservationJSON, 0, len(list))
-	for _, res := range list {
-		out = append(out, toJSON(res))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
+	writeReservations(w, list)
 }

@@ -171,6 +171,11 @@ func (s *Server) listReservations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	writeReservations(w, list)
+}
+
+// writeReservations answers a list of reservations.
+func writeReservations(w http.ResponseWriter, list []moffman.Reservation) {
 	out := make([]reservationJSON, 0, len(list))
 	for _, res := range list {
 		out = append(out, toJSON(res))
