@@ -17,7 +17,7 @@ var openAPIDocument []byte
 // instead of falling through to the token-protected catch-all of /api/.
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", http.MethodGet)
+		w.Header().Set("Allow", "GET, HEAD")
 		writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use GET")
 		return
 	}

@@ -48,6 +48,9 @@ func (s *Server) Handler() http.Handler {
 		for method, e := range endpoints {
 			mux.HandleFunc(method+" "+path, s.require(e.scope, e.handler))
 			methods = append(methods, method)
+			if method == "GET" {
+				methods = append(methods, "HEAD") // the mux serves HEAD with GET's handler
+			}
 		}
 		sort.Strings(methods)
 		allow := strings.Join(methods, ", ")
