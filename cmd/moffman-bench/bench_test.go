@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestLedger feeds the ledger crafted outcomes, one of each kind, and
+// checks that each is counted where it belongs.
+func TestLedger(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	form := func(n int) formKey {
+		return formKey{User: "u@x", From: "2026-03-1" + string(rune('0'+n)), To: "2026-03-1" + string(rune('0'+n))}
+	}
+	in := ledgerInput{
+		Requests: []reqRecord{
+			{Key: "ok", Acked: true},                   // found once: fine
+			{Key: "ok", Approve: true, Acked: true},    // and approved
+			{Key: "lost", Acked: true},                 // acknowledged, no event
+			{Key: "unacked", Acked: false},             // refused, not stored: fine
+			{Key: "unacked-stored", Acked: false},      // refused, stored anyway: fine
+			{Key: "dup", Acked: true},                  // two events for one request
+			{Key: "stale", Acked: true},                // pending stored…
+			{Key: "stale", Approve: true, Acked: true}, // …its approval acknowledged but not applied
+		},
+		Events: []calEvent{
+			{Calendar: "c", ID: "e1", RequestKey: "ok", Approved: true},
+			{Calendar: "c", ID: "e2", RequestKey: "unacked-stored"},
+			{Calendar: "c", ID: "e3", RequestKey: "dup"},
+			{Calendar: "c", ID: "e4", RequestKey: "dup"},
+			{Calendar: "c", ID: "e5", RequestKey: "stale"},
+			{Calendar: "c", ID: "m1", Approved: true},
+			{Calendar: "c", ID: "m2", Approved: true},
+			{Calendar: "c", ID: "m3", Approved: true},
+			{Calendar: "c", ID: "m4"},
+			{Calendar: "c", ID: "m5", Approved: true},
+		},
+		Manual: []manualRecord{
+			{Calendar: "c", ID: "m1", Form: form(1)}, // one form: fine
+			{Calendar: "c", ID: "m2", Form: form(2)}, // two forms, a kill right after the first: crash window
+			{Calendar: "c", ID: "m3", Form: form(3)}, // two forms, both after the kill: duplicated
+			{Calendar: "c", ID: "m4", Form: form(4)}, // not approved, form out
+			{Calendar: "c", ID: "m5", Form: form(5)}, // approved without a form
+		},
+		Forms: map[formKey][]time.Time{
+			form(1):                            {t0},
+			form(2):                            {t0, t0.Add(5 * time.Second)},
+			form(3):                            {t0.Add(2 * time.Second), t0.Add(20 * time.Second)},
+			form(4):                            {t0},
+			{User: "nobody", From: "", To: ""}: {t0},
+		},
+		Kills:       []time.Time{t0.Add(100 * time.Millisecond)},
+		CrashWindow: time.Second,
+	}
+	got := computeLedger(in)
+	want := Ledger{
+		RequestsSent: 8, RequestsAcked: 6,
+		ReservationsSent: 6, ReservationsAcked: 4, Found: 4, Lost: 1, Duplicated: 1,
+		ApprovalsAcked: 2, ApprovalsLost: 1,
+		ManualAdded: 5, ManualSeen: 5, ManualApproved: 4, ManualUnapproved: 1,
+		FormsDelivered: 4, FormsMissing: 1, FormsDuplicated: 1, FormsCrashWindow: 1, FormsStray: 1,
+	}
+	if got != want {
+		t.Errorf("ledger:\n got %+v\nwant %+v", got, want)
+	}
+	if got.OK() {
+		t.Error("OK() is true for a ledger with losses and duplicates")
+	}
+}
+
+// TestLedgerClean: a run where everything went right is OK, and a repeat
+// in the crash window alone does not fail it.
+func TestLedgerClean(t *testing.T) {
+	t0 := time.Now()
+	f := formKey{"u@x", "2026-03-10", "2026-03-10"}
+	l := computeLedger(ledgerInput{
+		Requests: []reqRecord{{Key: "a", Acked: true}, {Key: "a", Approve: true, Acked: true}, {Key: "b"}},
+		Events:   []calEvent{{Calendar: "c", ID: "a", RequestKey: "a", Approved: true}, {Calendar: "c", ID: "m", Approved: true}},
+		Manual:   []manualRecord{{Calendar: "c", ID: "m", Form: f}},
+		Forms:    map[formKey][]time.Time{f: {t0, t0.Add(time.Second)}},
+		Kills:    []time.Time{t0.Add(10 * time.Millisecond)}, CrashWindow: 50 * time.Millisecond,
+	})
+	if !l.OK() || l.FormsCrashWindow != 1 || l.Lost != 0 || l.ReservationsSent != 2 {
+		t.Errorf("ledger %+v: want OK with one repeat in the crash window", l)
+	}
+	// The same repeat with the kill too long after the first delivery is a duplicate.
+	l = computeLedger(ledgerInput{
+		Manual: []manualRecord{{Calendar: "c", ID: "m", Form: f}},
+		Events: []calEvent{{Calendar: "c", ID: "m", Approved: true}},
+		Forms:  map[formKey][]time.Time{f: {t0, t0.Add(time.Second)}},
+		Kills:  []time.Time{t0.Add(500 * time.Millisecond)}, CrashWindow: 50 * time.Millisecond,
+	})
+	if l.OK() || l.FormsDuplicated != 1 {
+		t.Errorf("ledger %+v: want one duplicated form", l)
+	}
+}
+
+func TestCheckTarget(t *testing.T) {
+	ctx := context.Background()
+	for _, u := range []string{"http://127.0.0.1:8080", "http://[::1]:8080/", "http://localhost:9000"} {
+		if err := checkTarget(ctx, u); err != nil {
+			t.Errorf("checkTarget(%q) = %v, want nil", u, err)
+		}
+	}
+	for _, u := range []string{"http://10.0.0.1:8080", "http://192.0.2.1", "ftp://127.0.0.1", "127.0.0.1:8080", "http://0.0.0.0:8080"} {
+		if err := checkTarget(ctx, u); err == nil {
+			t.Errorf("checkTarget(%q) = nil, want a refusal", u)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	for p, want := range map[float64]time.Duration{50: 50 * time.Millisecond, 99: 99 * time.Millisecond, 100: 100 * time.Millisecond} {
+		if got := percentile(d, p); got != want {
+			t.Errorf("percentile(%v) = %v, want %v", p, got, want)
+		}
+	}
+	if percentile(nil, 50) != 0 {
+		t.Error("percentile of nothing is not 0")
+	}
+}
+
+// TestSoakReduced runs the soak end to end in a few seconds: moffman
+// built and killed, googlefake failing calls, Byroapi down; the ledger
+// must come out clean.
+func TestSoakReduced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs moffman")
+	}
+	dir := t.TempDir()
+	e := &env{opt: options{quick: true}, dir: dir, progress: io.Discard}
+	if testing.Verbose() {
+		e.progress = os.Stderr
+	}
+	r := &Report{Scenario: "soak", Mode: "test"}
+	p := soakParams{Duration: 4 * time.Second, Rate: 40, InFlight: 16, Manual: 8, Offices: 3, Drain: 45 * time.Second, FaultShare: 0.1}
+	if err := soak(context.Background(), e, r, p); err != nil {
+		t.Fatal(err)
+	}
+	if r.Ledger == nil {
+		t.Fatal("no ledger")
+	}
+	l := *r.Ledger
+	if !l.OK() || r.Failed() {
+		r.print(os.Stderr)
+		t.Fatalf("soak ledger not clean: %+v", l)
+	}
+	if l.RequestsSent < 100 || l.ReservationsAcked == 0 || l.ManualAdded != p.Manual || l.FormsDelivered != p.Manual {
+		t.Errorf("soak did less than planned: %+v", l)
+	}
+}
