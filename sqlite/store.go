@@ -33,8 +33,12 @@ const applicationID = 0x4d4f4646
 // migrations bring the schema forward: migrations[i] turns user_version i
 // into i+1. Append only; never edit a released step.
 var migrations = []string{
-	`CREATE TABLE calendars (
-		id TEXT PRIMARY KEY
+	`-- max_days is the longest event in the calendar, kept by the triggers
+	-- below: a window listing then scans only events starting at most that
+	-- long before the window, not the calendar's whole history.
+	CREATE TABLE calendars (
+		id       TEXT PRIMARY KEY,
+		max_days INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID;
 
 	-- seq is the event's change sequence, unique and increasing per
@@ -59,6 +63,16 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX events_by_start ON events (calendar_id, start_date, id, end_date);
 	CREATE UNIQUE INDEX events_by_seq ON events (calendar_id, seq);
+	CREATE TRIGGER events_span_insert AFTER INSERT ON events BEGIN
+		INSERT INTO calendars (id, max_days)
+		VALUES (NEW.calendar_id, CAST(julianday(NEW.end_date) - julianday(NEW.start_date) AS INTEGER))
+		ON CONFLICT (id) DO UPDATE SET max_days = excluded.max_days WHERE excluded.max_days > max_days;
+	END;
+	CREATE TRIGGER events_span_update AFTER UPDATE OF start_date, end_date ON events BEGIN
+		INSERT INTO calendars (id, max_days)
+		VALUES (NEW.calendar_id, CAST(julianday(NEW.end_date) - julianday(NEW.start_date) AS INTEGER))
+		ON CONFLICT (id) DO UPDATE SET max_days = excluded.max_days WHERE excluded.max_days > max_days;
+	END;
 
 	CREATE TABLE sync_tokens (
 		calendar_id TEXT PRIMARY KEY,
@@ -346,6 +360,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.r, &s.maxSeq, `SELECT IFNULL(MAX(seq), 0) FROM events WHERE calendar_id = ?`},
 		{s.r, &s.listWindow, `SELECT ` + eventCols + ` FROM events
 			WHERE calendar_id = ?1 AND start_date < ?2 AND end_date > ?3 AND (?4 OR status = 'confirmed')
+			AND start_date >= IFNULL(date(?3, '-' || (SELECT max_days FROM calendars WHERE id = ?1) || ' days'), '')
 			AND (start_date, id) > (?5, ?6)
 			ORDER BY start_date, id LIMIT ?7`},
 		{s.r, &s.listChanges, `SELECT ` + eventCols + ` FROM events
