@@ -468,3 +468,45 @@ func TestNoFormsConfigured(t *testing.T) {
 		t.Errorf("%d forms sent without a form configuration", n)
 	}
 }
+
+// slowForms holds each form delivery until the test lets it go.
+type slowForms struct {
+	moffman.FormIssuer
+	started chan struct{}
+	release chan struct{}
+}
+
+func (f slowForms) IssueForm(ctx context.Context, p moffman.Person, ev moffman.Event) error {
+	f.started <- struct{}{}
+	<-f.release
+	return f.FormIssuer.IssueForm(ctx, p, ev)
+}
+
+// TestShutdownDuringFormDelivery stops the sync while Byroapi is answering:
+// the step under way finishes and is recorded, so a restart approves the
+// event without sending the form again.
+func TestShutdownDuringFormDelivery(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t)
+	ev := e.manual(cal, jan, monday, "2026-12-01")
+	m := e.sync()
+	forms := slowForms{FormIssuer: m.Forms, started: make(chan struct{}), release: make(chan struct{})}
+	m.Forms = forms
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.RunOnce(ctx); close(done) }()
+	<-forms.started
+	cancel() // shutdown begins while the form is on its way
+	close(forms.release)
+	<-done
+
+	if e.forms.total() != 1 {
+		t.Fatalf("%d forms delivered, want 1", e.forms.total())
+	}
+	e.reopen()
+	e.sync().RunOnce(context.Background())
+	e.wantApproved(cal, ev.ID)
+	if n := e.forms.total(); n != 1 {
+		t.Errorf("%d forms after the restart, want 1 (the delivered form was recorded)", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -105,6 +106,10 @@ func (r ReservationRequest) Validate(maxDays int) error {
 
 // office resolves an office id.
 func (s *Reservations) office(officeID string) (Office, error) {
+	if utf8.RuneCountInString(officeID) > MaxNameLength || !utf8.ValidString(officeID) ||
+		strings.IndexFunc(officeID, unicode.IsControl) >= 0 {
+		return Office{}, Errorf(Invalid, "office_id must be at most %d printable characters", MaxNameLength)
+	}
 	o, ok := s.Directory.Office(officeID)
 	if !ok {
 		return Office{}, Errorf(NotFound, "unknown office %q; GET /api/v1/offices lists the known ones", officeID)

@@ -282,6 +282,8 @@ func TestMalformedRequestsChangeNothing(t *testing.T) {
 		{"empty name", "POST", "/api/v1/reservations", with(func(m map[string]any) { m["user"] = map[string]any{"name": " "} }), 400, "user.name is required"},
 		{"bad email", "POST", "/api/v1/reservations", with(func(m map[string]any) { m["user"] = map[string]any{"name": "A", "email": "nope"} }), 400, "user.email"},
 		{"unknown office", "POST", "/api/v1/reservations", with(func(m map[string]any) { m["office_id"] = "paris" }), 404, `unknown office "paris"`},
+		{"office id with a newline", "POST", "/api/v1/reservations", with(func(m map[string]any) { m["office_id"] = "pra\ngue" }), 400, "office_id must be"},
+		{"office id too long", "GET", "/api/v1/offices/" + strings.Repeat("p", 201) + "/reservations?from=2022-06-01&to=2022-07-01", "", 400, "office_id must be"},
 		{"too large", "POST", "/api/v1/reservations", `{"pad": "` + strings.Repeat("x", MaxBodyBytes) + `"}`, 413, "64 KiB"},
 		{"wrong method", "PUT", "/api/v1/reservations", reservation(false), 405, "use POST"},
 		{"unknown path", "GET", "/api/v1/nothing", "", 404, "no such endpoint"},
