@@ -16,6 +16,8 @@ import (
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
+	"github.com/moffman/moffman/google"
+	"github.com/moffman/moffman/googlefake"
 	"github.com/moffman/moffman/sqlite"
 )
 
@@ -95,20 +97,55 @@ const (
 var jan1234 = moffman.Person{Email: jan, FirstName: "Jan", LastName: "Novák", EmployeeNumber: "1234"}
 
 type manualEnv struct {
-	t     *testing.T
-	path  string
-	store *sqlite.Store
-	forms *formService
-	dir   *moffman.Directory
-	cal   moffman.Calendar // what ManualSync talks to; the store unless wrapped
+	t        *testing.T
+	path     string
+	store    *sqlite.Store
+	forms    *formService
+	dir      *moffman.Directory
+	fake     *googlefake.Server // nil when the calendars are the embedded store's
+	calendar moffman.Calendar   // the office calendars: the store, or Google through the adapter
+	cal      moffman.Calendar   // what ManualSync talks to; calendar unless wrapped
 }
 
-func newManualEnv(t *testing.T, offices ...moffman.Office) *manualEnv {
+// forBackends runs a test on the embedded store and on Google (googlefake
+// through the adapter): the sync must behave the same on both.
+func forBackends(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, backend := range []string{"embedded", "google"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			test(t, backend)
+		})
+	}
+}
+
+func newManualEnv(t *testing.T, backend string, offices ...moffman.Office) *manualEnv {
 	if len(offices) == 0 {
 		offices = []moffman.Office{{Name: "prague", CalendarID: cal}}
 	}
 	e := &manualEnv{t: t, path: filepath.Join(t.TempDir(), "store.db"), forms: newFormService(t),
 		dir: moffman.NewDirectory(moffman.DirectoryLists{Offices: offices, ManualUsers: []moffman.Person{jan1234}})}
+	if backend == "google" {
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		fake, err := googlefake.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fake.Listen(ctx, "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range offices {
+			fake.AddCalendar(o.CalendarID, true)
+		}
+		e.fake = fake
+		e.calendar, err = google.NewCalendar(ctx, google.Options{
+			KeyJSON: fake.KeyJSON(), CalendarEndpoint: fake.CalendarEndpoint(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.reopen()
 	return e
 }
@@ -123,7 +160,11 @@ func (e *manualEnv) reopen() {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { s.Close() })
-	e.store, e.cal = s, s
+	e.store = s
+	if e.fake == nil {
+		e.calendar = s
+	}
+	e.cal = e.calendar
 }
 
 func (e *manualEnv) sync() *moffman.ManualSync {
@@ -139,6 +180,13 @@ func (e *manualEnv) sync() *moffman.ManualSync {
 // manual puts an event into the calendar as a person would.
 func (e *manualEnv) manual(calendarID, creator, start, end string) moffman.Event {
 	e.t.Helper()
+	if e.fake != nil {
+		id, err := e.fake.AddManualEvent(calendarID, creator, googlefake.ManualEvent{Summary: "office", Start: start, End: end, ColorID: "2"})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return e.get(calendarID, id)
+	}
 	ev, err := e.store.Insert(context.Background(), calendarID, moffman.Event{
 		Summary: "office", Start: start, End: end, ColorID: "2", CreatorEmail: creator,
 	})
@@ -150,7 +198,7 @@ func (e *manualEnv) manual(calendarID, creator, start, end string) moffman.Event
 
 func (e *manualEnv) get(calendarID, id string) moffman.Event {
 	e.t.Helper()
-	ev, err := e.store.Get(context.Background(), calendarID, id)
+	ev, err := e.calendar.Get(context.Background(), calendarID, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -167,124 +215,132 @@ func (e *manualEnv) wantApproved(calendarID, id string) {
 
 func TestManualEventApprovedWithOneForm(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	ev := e.manual(cal, jan, monday, "2026-12-02")
-	stranger := e.manual(cal, "someone@else.com", monday, "2026-12-01")
-	e.sync().RunOnce(context.Background())
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		ev := e.manual(cal, jan, monday, "2026-12-02")
+		stranger := e.manual(cal, "someone@else.com", monday, "2026-12-01")
+		e.sync().RunOnce(context.Background())
 
-	e.wantApproved(cal, ev.ID)
-	if n := e.forms.count(jan, monday); n != 1 {
-		t.Errorf("%d forms for the event, want 1", n)
-	}
-	if got := e.get(cal, stranger.ID); got.State() != moffman.StateManual || got.Summary != "office" {
-		t.Errorf("an unregistered creator's event was touched: %+v", got)
-	}
-	// A second run finds nothing new.
-	e.sync().RunOnce(context.Background())
-	if n := e.forms.total(); n != 1 {
-		t.Errorf("%d forms after a second run, want 1", n)
-	}
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms.count(jan, monday); n != 1 {
+			t.Errorf("%d forms for the event, want 1", n)
+		}
+		if got := e.get(cal, stranger.ID); got.State() != moffman.StateManual || got.Summary != "office" {
+			t.Errorf("an unregistered creator's event was touched: %+v", got)
+		}
+		// A second run finds nothing new.
+		e.sync().RunOnce(context.Background())
+		if n := e.forms.total(); n != 1 {
+			t.Errorf("%d forms after a second run, want 1", n)
+		}
+	})
 }
 
 func TestMovedAndCancelledBeforeForm(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	moved := e.manual(cal, jan, monday, "2026-12-01")
-	gone := e.manual(cal, jan, "2026-12-03", "2026-12-04")
-	m := e.sync()
-	ctx := context.Background()
-	if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
-		t.Fatal(err)
-	}
-	newStart, newEnd := "2026-12-08", "2026-12-09"
-	if _, err := e.store.Patch(ctx, cal, moved.ID, moffman.EventPatch{Start: &newStart, End: &newEnd}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.Delete(ctx, cal, gone.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.ProcessDueJobs(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if e.forms.count(jan, monday) != 0 || e.forms.count(jan, newStart) != 1 {
-		t.Errorf("the moved event's form must carry the new dates: %v", e.forms.forms)
-	}
-	if e.forms.count(jan, "2026-12-03") != 0 {
-		t.Error("a form was sent for a cancelled event")
-	}
-	if got := e.get(cal, gone.ID); got.Status != moffman.StatusCancelled || got.Summary != "office" {
-		t.Errorf("cancelled event changed: %+v", got)
-	}
-	e.wantApproved(cal, moved.ID)
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		moved := e.manual(cal, jan, monday, "2026-12-01")
+		gone := e.manual(cal, jan, "2026-12-03", "2026-12-04")
+		m := e.sync()
+		ctx := context.Background()
+		if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
+			t.Fatal(err)
+		}
+		newStart, newEnd := "2026-12-08", "2026-12-09"
+		if _, err := e.calendar.Patch(ctx, cal, moved.ID, moffman.EventPatch{Start: &newStart, End: &newEnd}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.calendar.Delete(ctx, cal, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.ProcessDueJobs(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if e.forms.count(jan, monday) != 0 || e.forms.count(jan, newStart) != 1 {
+			t.Errorf("the moved event's form must carry the new dates: %v", e.forms.forms)
+		}
+		if e.forms.count(jan, "2026-12-03") != 0 {
+			t.Error("a form was sent for a cancelled event")
+		}
+		if got := e.get(cal, gone.ID); got.Status != moffman.StatusCancelled || got.Summary != "office" {
+			t.Errorf("cancelled event changed: %+v", got)
+		}
+		e.wantApproved(cal, moved.ID)
+	})
 }
 
 func TestByroapiDownThenBack(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	ev := e.manual(cal, jan, monday, "2026-12-01")
-	e.forms.setDown(true)
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	m := e.sync()
-	m.Now = func() time.Time { return now }
-	m.RunOnce(context.Background())
-	if got := e.get(cal, ev.ID); got.State() != moffman.StateManual {
-		t.Fatalf("approved before its form was delivered: %+v", got)
-	}
-	status, err := m.Status(context.Background())
-	if err != nil || len(status) != 1 || status[0].Jobs.Pending != 1 || status[0].Jobs.LastError == "" {
-		t.Fatalf("status while Byroapi is down = %+v, %v", status, err)
-	}
-	// Retries are not due yet; later they are.
-	if n, _ := m.ProcessDueJobs(context.Background()); n != 0 {
-		t.Errorf("%d jobs finished before the retry time", n)
-	}
-	e.forms.setDown(false)
-	now = now.Add(time.Hour)
-	if n, err := m.ProcessDueJobs(context.Background()); n != 1 || err != nil {
-		t.Fatalf("after Byroapi came back: %d finished, %v", n, err)
-	}
-	e.wantApproved(cal, ev.ID)
-	if n := e.forms.total(); n != 1 {
-		t.Errorf("%d forms, want exactly 1", n)
-	}
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		ev := e.manual(cal, jan, monday, "2026-12-01")
+		e.forms.setDown(true)
+		now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		m := e.sync()
+		m.Now = func() time.Time { return now }
+		m.RunOnce(context.Background())
+		if got := e.get(cal, ev.ID); got.State() != moffman.StateManual {
+			t.Fatalf("approved before its form was delivered: %+v", got)
+		}
+		status, err := m.Status(context.Background())
+		if err != nil || len(status) != 1 || status[0].Jobs.Pending != 1 || status[0].Jobs.LastError == "" {
+			t.Fatalf("status while Byroapi is down = %+v, %v", status, err)
+		}
+		// Retries are not due yet; later they are.
+		if n, _ := m.ProcessDueJobs(context.Background()); n != 0 {
+			t.Errorf("%d jobs finished before the retry time", n)
+		}
+		e.forms.setDown(false)
+		now = now.Add(time.Hour)
+		if n, err := m.ProcessDueJobs(context.Background()); n != 1 || err != nil {
+			t.Fatalf("after Byroapi came back: %d finished, %v", n, err)
+		}
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms.total(); n != 1 {
+			t.Errorf("%d forms, want exactly 1", n)
+		}
+	})
 }
 
 func TestManyPagesAndExpiredToken(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	m := e.sync()
-	ctx := context.Background()
-	m.RunOnce(ctx) // stores a sync token
-	var ids []string
-	for i := range 600 { // more than two pages of 250
-		day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%14)
-		ev := e.manual(cal, jan, day.Format(moffman.DateLayout), day.AddDate(0, 0, 1).Format(moffman.DateLayout))
-		ids = append(ids, ev.ID)
-	}
-	m.RunOnce(ctx)
-	for _, id := range ids {
-		if got := e.get(cal, id); got.State() != moffman.StateApproved {
-			t.Fatalf("event %s not approved after an incremental sync of 600 events", id)
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		m := e.sync()
+		ctx := context.Background()
+		m.RunOnce(ctx) // stores a sync token
+		var ids []string
+		for i := range 600 { // more than two pages of 250
+			day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%14)
+			ev := e.manual(cal, jan, day.Format(moffman.DateLayout), day.AddDate(0, 0, 1).Format(moffman.DateLayout))
+			ids = append(ids, ev.ID)
 		}
-	}
-	if n := e.forms.total(); n != 600 {
-		t.Errorf("%d forms, want 600", n)
-	}
+		m.RunOnce(ctx)
+		for _, id := range ids {
+			if got := e.get(cal, id); got.State() != moffman.StateApproved {
+				t.Fatalf("event %s not approved after an incremental sync of 600 events", id)
+			}
+		}
+		if n := e.forms.total(); n != 600 {
+			t.Errorf("%d forms, want 600", n)
+		}
 
-	// A token the calendar no longer accepts falls back to the window.
-	if err := e.store.CommitSync(ctx, cal, nil, "not-a-token"); err != nil {
-		t.Fatal(err)
-	}
-	late := e.manual(cal, jan, "2026-12-05", "2026-12-06")
-	m.RunOnce(ctx)
-	e.wantApproved(cal, late.ID)
-	status, _ := m.Status(ctx)
-	if !status[0].FullSync || status[0].LastError != "" {
-		t.Errorf("status after an expired token = %+v", status[0])
-	}
-	if n := e.forms.total(); n != 601 {
-		t.Errorf("%d forms after the full sync, want 601 (no repeats)", n)
-	}
+		// A token the calendar no longer accepts falls back to the window.
+		if err := e.store.CommitSync(ctx, cal, nil, "not-a-token"); err != nil {
+			t.Fatal(err)
+		}
+		late := e.manual(cal, jan, "2026-12-05", "2026-12-06")
+		m.RunOnce(ctx)
+		e.wantApproved(cal, late.ID)
+		status, _ := m.Status(ctx)
+		if !status[0].FullSync || status[0].LastError != "" {
+			t.Errorf("status after an expired token = %+v", status[0])
+		}
+		if n := e.forms.total(); n != 601 {
+			t.Errorf("%d forms after the full sync, want 601 (no repeats)", n)
+		}
+	})
 }
 
 // listRecorder remembers the queries ManualSync listed with.
@@ -303,19 +359,21 @@ func (l *listRecorder) List(ctx context.Context, calendarID string, q moffman.Li
 
 func TestRestartUsesStoredToken(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	e.manual(cal, jan, monday, "2026-12-01")
-	e.sync().RunOnce(context.Background())
-	e.reopen()
-	rec := &listRecorder{Calendar: e.store}
-	e.cal = rec
-	e.sync().RunOnce(context.Background())
-	if len(rec.queries) != 1 || rec.queries[0].SyncToken == "" || !rec.queries[0].TimeMin.IsZero() {
-		t.Errorf("after a restart the sync listed %+v, want one incremental list", rec.queries)
-	}
-	if n := e.forms.total(); n != 1 {
-		t.Errorf("%d forms after the restart, want 1", n)
-	}
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		e.manual(cal, jan, monday, "2026-12-01")
+		e.sync().RunOnce(context.Background())
+		e.reopen()
+		rec := &listRecorder{Calendar: e.calendar}
+		e.cal = rec
+		e.sync().RunOnce(context.Background())
+		if len(rec.queries) != 1 || rec.queries[0].SyncToken == "" || !rec.queries[0].TimeMin.IsZero() {
+			t.Errorf("after a restart the sync listed %+v, want one incremental list", rec.queries)
+		}
+		if n := e.forms.total(); n != 1 {
+			t.Errorf("%d forms after the restart, want 1", n)
+		}
+	})
 }
 
 // crash stands for a process killed at one point: from then on none of
@@ -385,88 +443,94 @@ func (f crashingForms) IssueForm(ctx context.Context, p moffman.Person, ev moffm
 
 func TestCrashAtEachStepThenRestart(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name      string
-		crash     func(e *manualEnv, m *moffman.ManualSync, c *crash)
-		wantForms int
-	}{
-		{"after detection", nil, 1},
-		{"after the form was recorded, before the approval", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
-			m.Calendar = crashingCalendar{Calendar: e.store, c: c, beforePatch: true}
-		}, 1},
-		{"after the approval, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
-			m.Calendar = crashingCalendar{Calendar: e.store, c: c, afterPatch: true}
-		}, 1},
-		// The documented window: Byroapi accepted the form, the process
-		// died before recording it. Without an idempotency key at Byroapi
-		// the restart must send it again rather than risk losing it.
-		{"after Byroapi accepted, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
-			m.Forms = crashingForms{FormIssuer: m.Forms, c: c}
-		}, 2},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			e := newManualEnv(t)
-			ev := e.manual(cal, jan, monday, "2026-12-01")
-			m := e.sync()
-			ctx := context.Background()
-			if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
-				t.Fatal(err)
-			}
-			if tc.crash != nil {
-				c := &crash{}
-				m.Store = crashingStore{StateStore: e.store, c: c}
-				tc.crash(e, m, c)
-				if _, err := m.ProcessDueJobs(ctx); err == nil {
-					t.Fatal("the crash did not happen")
+	forBackends(t, func(t *testing.T, backend string) {
+		cases := []struct {
+			name      string
+			crash     func(e *manualEnv, m *moffman.ManualSync, c *crash)
+			wantForms int
+		}{
+			{"after detection", nil, 1},
+			{"after the form was recorded, before the approval", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+				m.Calendar = crashingCalendar{Calendar: e.calendar, c: c, beforePatch: true}
+			}, 1},
+			{"after the approval, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+				m.Calendar = crashingCalendar{Calendar: e.calendar, c: c, afterPatch: true}
+			}, 1},
+			// The documented window: Byroapi accepted the form, the process
+			// died before recording it. Without an idempotency key at Byroapi
+			// the restart must send it again rather than risk losing it.
+			{"after Byroapi accepted, before it was recorded", func(e *manualEnv, m *moffman.ManualSync, c *crash) {
+				m.Forms = crashingForms{FormIssuer: m.Forms, c: c}
+			}, 2},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				e := newManualEnv(t, backend)
+				ev := e.manual(cal, jan, monday, "2026-12-01")
+				m := e.sync()
+				ctx := context.Background()
+				if err := m.SyncOffice(ctx, moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
+					t.Fatal(err)
 				}
-			}
-			e.reopen()
-			e.sync().RunOnce(ctx)
-			e.wantApproved(cal, ev.ID)
-			if n := e.forms.total(); n != tc.wantForms {
-				t.Errorf("%d forms, want %d", n, tc.wantForms)
-			}
-			status, _ := e.sync().Status(ctx)
-			if status[0].Jobs.Pending != 0 {
-				t.Errorf("%d jobs left", status[0].Jobs.Pending)
-			}
-		})
-	}
+				if tc.crash != nil {
+					c := &crash{}
+					m.Store = crashingStore{StateStore: e.store, c: c}
+					tc.crash(e, m, c)
+					if _, err := m.ProcessDueJobs(ctx); err == nil {
+						t.Fatal("the crash did not happen")
+					}
+				}
+				e.reopen()
+				e.sync().RunOnce(ctx)
+				e.wantApproved(cal, ev.ID)
+				if n := e.forms.total(); n != tc.wantForms {
+					t.Errorf("%d forms, want %d", n, tc.wantForms)
+				}
+				status, _ := e.sync().Status(ctx)
+				if status[0].Jobs.Pending != 0 {
+					t.Errorf("%d jobs left", status[0].Jobs.Pending)
+				}
+			})
+		}
+	})
 }
 
 func TestHundredOffices(t *testing.T) {
 	t.Parallel()
-	var offices []moffman.Office
-	for i := range 100 {
-		offices = append(offices, moffman.Office{Name: fmt.Sprintf("office%03d", i), CalendarID: fmt.Sprintf("office%03d@group.calendar.google.com", i)})
-	}
-	e := newManualEnv(t, offices...)
-	var ids []string
-	for _, o := range offices {
-		ids = append(ids, e.manual(o.CalendarID, jan, monday, "2026-12-01").ID)
-	}
-	e.sync().RunOnce(context.Background())
-	for i, o := range offices {
-		e.wantApproved(o.CalendarID, ids[i])
-	}
-	if n := e.forms.total(); n != 100 {
-		t.Errorf("%d forms, want 100", n)
-	}
+	forBackends(t, func(t *testing.T, backend string) {
+		var offices []moffman.Office
+		for i := range 100 {
+			offices = append(offices, moffman.Office{Name: fmt.Sprintf("office%03d", i), CalendarID: fmt.Sprintf("office%03d@group.calendar.google.com", i)})
+		}
+		e := newManualEnv(t, backend, offices...)
+		var ids []string
+		for _, o := range offices {
+			ids = append(ids, e.manual(o.CalendarID, jan, monday, "2026-12-01").ID)
+		}
+		e.sync().RunOnce(context.Background())
+		for i, o := range offices {
+			e.wantApproved(o.CalendarID, ids[i])
+		}
+		if n := e.forms.total(); n != 100 {
+			t.Errorf("%d forms, want 100", n)
+		}
+	})
 }
 
 func TestNoFormsConfigured(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	ev := e.manual(cal, jan, monday, "2026-12-01")
-	m := e.sync()
-	m.Forms = nil
-	m.RunOnce(context.Background())
-	e.wantApproved(cal, ev.ID)
-	if n := e.forms.total(); n != 0 {
-		t.Errorf("%d forms sent without a form configuration", n)
-	}
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		ev := e.manual(cal, jan, monday, "2026-12-01")
+		m := e.sync()
+		m.Forms = nil
+		m.RunOnce(context.Background())
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms.total(); n != 0 {
+			t.Errorf("%d forms sent without a form configuration", n)
+		}
+	})
 }
 
 // slowForms holds each form delivery until the test lets it go.
@@ -487,26 +551,28 @@ func (f slowForms) IssueForm(ctx context.Context, p moffman.Person, ev moffman.E
 // event without sending the form again.
 func TestShutdownDuringFormDelivery(t *testing.T) {
 	t.Parallel()
-	e := newManualEnv(t)
-	ev := e.manual(cal, jan, monday, "2026-12-01")
-	m := e.sync()
-	forms := slowForms{FormIssuer: m.Forms, started: make(chan struct{}), release: make(chan struct{})}
-	m.Forms = forms
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { m.RunOnce(ctx); close(done) }()
-	<-forms.started
-	cancel() // shutdown begins while the form is on its way
-	close(forms.release)
-	<-done
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		ev := e.manual(cal, jan, monday, "2026-12-01")
+		m := e.sync()
+		forms := slowForms{FormIssuer: m.Forms, started: make(chan struct{}), release: make(chan struct{})}
+		m.Forms = forms
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { m.RunOnce(ctx); close(done) }()
+		<-forms.started
+		cancel() // shutdown begins while the form is on its way
+		close(forms.release)
+		<-done
 
-	if e.forms.total() != 1 {
-		t.Fatalf("%d forms delivered, want 1", e.forms.total())
-	}
-	e.reopen()
-	e.sync().RunOnce(context.Background())
-	e.wantApproved(cal, ev.ID)
-	if n := e.forms.total(); n != 1 {
-		t.Errorf("%d forms after the restart, want 1 (the delivered form was recorded)", n)
-	}
+		if e.forms.total() != 1 {
+			t.Fatalf("%d forms delivered, want 1", e.forms.total())
+		}
+		e.reopen()
+		e.sync().RunOnce(context.Background())
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms.total(); n != 1 {
+			t.Errorf("%d forms after the restart, want 1 (the delivered form was recorded)", n)
+		}
+	})
 }
