@@ -44,18 +44,19 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 		return moffman.Event{}, err
 	}
 	now := s.now()
-	// One autocommitted statement is one write transaction: it takes the
-	// write lock as it starts, reads nothing beforehand, and a duplicate id
-	// is reported by the primary key.
 	var seq int64
-	err = s.insertEvent.QueryRowContext(ctx, calendarID, ev.ID, ev.Summary, ev.Start, ev.End,
-		ev.ColorID, priv, ev.CreatorEmail, now.UnixMilli()).Scan(&seq)
-	if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-		return moffman.Event{}, moffman.Errorf(moffman.Conflict,
-			"event id %q is already used in calendar %q", ev.ID, calendarID)
-	}
+	err = s.write(ctx, "insert event", func(ctx context.Context, tx *sql.Tx) error {
+		// The insert reads nothing beforehand: a duplicate id is reported
+		// by the primary key.
+		err := tx.StmtContext(ctx, s.insertEvent).QueryRowContext(ctx, calendarID, ev.ID, ev.Summary,
+			ev.Start, ev.End, ev.ColorID, priv, ev.CreatorEmail, now.UnixMilli()).Scan(&seq)
+		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			return moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+		}
+		return err
+	})
 	if err != nil {
-		return moffman.Event{}, s.fail(ctx, err, "insert event")
+		return moffman.Event{}, err
 	}
 	ev.Private = clonePrivate(ev.Private)
 	ev.Status = moffman.StatusConfirmed
@@ -99,48 +100,54 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 		}
 		priv = &b
 	}
-	ev, _, err := scanEvent(s.patchEvent.QueryRowContext(ctx, calendarID, eventID,
-		p.Summary, p.Start, p.End, p.ColorID, priv, s.now().UnixMilli()))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return moffman.Event{}, notFound(calendarID, eventID)
-	case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK:
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event %q: end must be after start (end is exclusive)", eventID)
+	now := s.now().UnixMilli()
+	var ev moffman.Event
+	err := s.write(ctx, "patch event", func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		ev, _, err = scanEvent(tx.StmtContext(ctx, s.patchEvent).QueryRowContext(ctx, calendarID, eventID,
+			p.Summary, p.Start, p.End, p.ColorID, priv, now))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return notFound(calendarID, eventID)
+		case sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return moffman.Errorf(moffman.Invalid, "event %q: end must be after start (end is exclusive)", eventID)
+		}
+		return err
+	})
+	if err != nil {
+		return moffman.Event{}, err
 	}
-	return ev, s.fail(ctx, err, "patch event")
+	return ev, nil
 }
 
 // Delete cancels the event; the row stays, so its id stays used and sync
 // listings report the cancellation.
 func (s *Store) Delete(ctx context.Context, calendarID, eventID string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(ctx, err, "delete event")
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.cancelEvent).ExecContext(ctx, calendarID, eventID, s.now().UnixMilli())
-	if err != nil {
-		return s.fail(ctx, err, "delete event")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		var one int
-		err := tx.StmtContext(ctx, s.eventExists).QueryRowContext(ctx, calendarID, eventID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound(calendarID, eventID)
-		}
+	now := s.now().UnixMilli()
+	return s.write(ctx, "delete event", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.cancelEvent).ExecContext(ctx, calendarID, eventID, now)
 		if err != nil {
-			return s.fail(ctx, err, "delete event")
+			return err
 		}
-	}
-	return s.fail(ctx, tx.Commit(), "delete event")
+		if n, _ := res.RowsAffected(); n == 0 {
+			var one int
+			err := tx.StmtContext(ctx, s.eventExists).QueryRowContext(ctx, calendarID, eventID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound(calendarID, eventID)
+			}
+			return err
+		}
+		return nil
+	})
 }
 
 // Subscribe records the calendar. Local calendars exist as soon as they are
 // named, so it never refuses one.
 func (s *Store) Subscribe(ctx context.Context, calendarID string) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO calendars (id) VALUES (?) ON CONFLICT DO NOTHING`, calendarID)
-	return s.fail(ctx, err, "subscribe")
+	return s.write(ctx, "subscribe", func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO calendars (id) VALUES (?) ON CONFLICT DO NOTHING`, calendarID)
+		return err
+	})
 }
 
 // List returns one page of events, as Google's events.list does.

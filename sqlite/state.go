@@ -32,44 +32,39 @@ func (s *Store) SyncToken(ctx context.Context, calendarID string) (string, error
 // exists, finished ones included, are left alone: an event seen again is
 // never processed twice.
 func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffman.Job, nextToken string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return s.fail(ctx, err, "commit sync")
-	}
-	defer tx.Rollback()
 	now := s.now().UnixMilli()
-	if len(jobs) > 0 {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO jobs (calendar_id, event_id, office_id, step,
-			attempts, last_error, next_attempt, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (calendar_id, event_id) DO NOTHING`)
-		if err != nil {
-			return s.fail(ctx, err, "commit sync")
+	return s.write(ctx, "commit sync", func(ctx context.Context, tx *sql.Tx) error {
+		if len(jobs) > 0 {
+			ins, err := tx.PrepareContext(ctx, `INSERT INTO jobs (calendar_id, event_id, office_id, step,
+				attempts, last_error, next_attempt, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (calendar_id, event_id) DO NOTHING`)
+			if err != nil {
+				return err
+			}
+			defer ins.Close()
+			for _, j := range jobs {
+				if j.Step == "" {
+					j.Step = moffman.StepDetected
+				}
+				created := now
+				if !j.Created.IsZero() {
+					created = j.Created.UnixMilli()
+				}
+				if _, err := ins.ExecContext(ctx, j.CalendarID, j.EventID, j.OfficeID, string(j.Step),
+					j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), created, now); err != nil {
+					return err
+				}
+			}
 		}
-		defer ins.Close()
-		for _, j := range jobs {
-			if j.Step == "" {
-				j.Step = moffman.StepDetected
-			}
-			created := now
-			if !j.Created.IsZero() {
-				created = j.Created.UnixMilli()
-			}
-			if _, err := ins.ExecContext(ctx, j.CalendarID, j.EventID, j.OfficeID, string(j.Step),
-				j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), created, now); err != nil {
-				return s.fail(ctx, err, "commit sync")
-			}
+		var err error
+		if nextToken == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM sync_tokens WHERE calendar_id = ?`, calendarID)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO sync_tokens (calendar_id, token) VALUES (?, ?)
+				ON CONFLICT (calendar_id) DO UPDATE SET token = excluded.token`, calendarID, nextToken)
 		}
-	}
-	if nextToken == "" {
-		_, err = tx.ExecContext(ctx, `DELETE FROM sync_tokens WHERE calendar_id = ?`, calendarID)
-	} else {
-		_, err = tx.ExecContext(ctx, `INSERT INTO sync_tokens (calendar_id, token) VALUES (?, ?)
-			ON CONFLICT (calendar_id) DO UPDATE SET token = excluded.token`, calendarID, nextToken)
-	}
-	if err != nil {
-		return s.fail(ctx, err, "commit sync")
-	}
-	return s.fail(ctx, tx.Commit(), "commit sync")
+		return err
+	})
 }
 
 // DueJobs returns up to limit unfinished jobs whose next attempt is not
@@ -104,17 +99,19 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]moffma
 // SaveJob stores the job's step, attempts, last error and next attempt.
 // NotFound when no job has its key.
 func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE jobs SET step = ?, attempts = ?, last_error = ?,
-		next_attempt = ?, updated = ? WHERE calendar_id = ? AND event_id = ?`,
-		string(j.Step), j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), s.now().UnixMilli(),
-		j.CalendarID, j.EventID)
-	if err != nil {
-		return s.fail(ctx, err, "save job")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return moffman.Errorf(moffman.NotFound, "no job for event %q of calendar %q", j.EventID, j.CalendarID)
-	}
-	return nil
+	now := s.now().UnixMilli()
+	return s.write(ctx, "save job", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET step = ?, attempts = ?, last_error = ?,
+			next_attempt = ?, updated = ? WHERE calendar_id = ? AND event_id = ?`,
+			string(j.Step), j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), now, j.CalendarID, j.EventID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return moffman.Errorf(moffman.NotFound, "no job for event %q of calendar %q", j.EventID, j.CalendarID)
+		}
+		return nil
+	})
 }
 
 // JobStats summarises the unfinished jobs per office: how many, the oldest
@@ -170,13 +167,20 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 // time and returns how many. Keep finished jobs for longer than an event
 // can be listed again by a full sync, or it could be processed twice.
 func (s *Store) PruneJobs(ctx context.Context, finishedBefore time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM jobs WHERE NOT (`+unfinished+`) AND updated < ?`,
-		finishedBefore.UnixMilli())
+	var n int64
+	err := s.write(ctx, "prune jobs", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE NOT (`+unfinished+`) AND updated < ?`,
+			finishedBefore.UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
-		return 0, s.fail(ctx, err, "prune jobs")
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), s.fail(ctx, err, "prune jobs")
+	return int(n), nil
 }
 
 // SaveDirectory stores the last good spreadsheet lists.
@@ -185,9 +189,11 @@ func (s *Store) SaveDirectory(ctx context.Context, lists moffman.DirectoryLists)
 	if err != nil {
 		return moffman.WrapError(moffman.Internal, err, "store: save directory")
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO kv (key, value) VALUES (?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, directoryKey, string(b))
-	return s.fail(ctx, err, "save directory")
+	return s.write(ctx, "save directory", func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, directoryKey, string(b))
+		return err
+	})
 }
 
 // LoadDirectory returns the lists last saved; false when none were.

@@ -111,6 +111,8 @@ type Store struct {
 
 	insertEvent, patchEvent, cancelEvent, eventExists *sql.Stmt
 	getEvent, maxSeq, listWindow, listChanges         *sql.Stmt
+
+	committer // every write after Open goes through it (commit.go)
 }
 
 var (
@@ -153,6 +155,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.startCommitter()
 	return s, nil
 }
 
@@ -185,11 +188,10 @@ func (s *Store) openMemory(ctx context.Context) error {
 // an OS crash; the database stays consistent either way. FULL would fsync
 // every commit and cap throughput at the disk's flush rate.
 //
-// All writes go through one connection whose transactions start with
-// BEGIN IMMEDIATE: writers queue in database/sql instead of failing with
-// SQLITE_BUSY, and a transaction never has to upgrade a read lock to a
-// write lock. Readers never block the writer in WAL mode; busy_timeout
-// covers other processes and checkpoints.
+// All writes go through one connection, used by the committer (commit.go),
+// whose transactions start with BEGIN IMMEDIATE: a transaction never has
+// to upgrade a read lock to a write lock. Readers never block the writer
+// in WAL mode; busy_timeout covers other processes and checkpoints.
 func (s *Store) openFile(ctx context.Context, path string) error {
 	if err := checkForeign(ctx, path); err != nil {
 		return err
@@ -375,8 +377,10 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database. Pending writes are already durable.
+// Close closes the database. Writes already queued are committed first;
+// later ones fail (Unavailable).
 func (s *Store) Close() error {
+	s.stopCommitter()
 	var errs []error
 	for _, st := range []*sql.Stmt{s.insertEvent, s.patchEvent, s.cancelEvent, s.eventExists,
 		s.getEvent, s.maxSeq, s.listWindow, s.listChanges} {
