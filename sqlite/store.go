@@ -112,7 +112,8 @@ type Store struct {
 	insertEvent, patchEvent, cancelEvent, eventExists *sql.Stmt
 	getEvent, maxSeq, listWindow, listChanges         *sql.Stmt
 
-	committer // every write after Open goes through it (commit.go)
+	committer    // every write after Open goes through it (commit.go)
+	checkpointer // keeps the WAL short, off the write path (checkpoint.go)
 }
 
 var (
@@ -201,12 +202,15 @@ func (s *Store) openFile(ctx context.Context, path string) error {
 		return err
 	}
 	s.w, err = openDB(ctx, base+"?_txlock=immediate&_pragma=busy_timeout(5000)"+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)", 1)
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)", 1)
 	if err != nil {
 		return moffman.WrapError(moffman.Invalid, err, "cannot open general.storage_path %q", path)
 	}
 	s.r, err = openDB(ctx, base+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)", max(4, runtime.GOMAXPROCS(0)))
-	return err
+	if err != nil {
+		return err
+	}
+	return s.startCheckpointer(ctx, base+"?_pragma=busy_timeout(5000)")
 }
 
 // openDB opens a pool of at most n connections and connects once.
@@ -381,7 +385,7 @@ func (s *Store) prepare(ctx context.Context) error {
 // later ones fail (Unavailable).
 func (s *Store) Close() error {
 	s.stopCommitter()
-	var errs []error
+	errs := []error{s.stopCheckpointer()}
 	for _, st := range []*sql.Stmt{s.insertEvent, s.patchEvent, s.cancelEvent, s.eventExists,
 		s.getEvent, s.maxSeq, s.listWindow, s.listChanges} {
 		if st != nil {
