@@ -141,6 +141,23 @@ type server struct {
 
 // startServer starts moffman and waits until /healthz answers (the API
 // listens only once the store is open and the offices are subscribed).
+// launch builds moffman (once per invocation), writes its configuration
+// for a free port and starts it.
+func (e *env) launch(ctx context.Context, c serviceConfig) (*server, error) {
+	bin, err := e.moffmanBin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.Port, err = freePort(); err != nil {
+		return nil, err
+	}
+	cfg, err := writeConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return startServer(ctx, bin, cfg, c.Port)
+}
+
 func startServer(ctx context.Context, bin, config string, port int) (*server, error) {
 	s := &server{bin: bin, config: config, port: port, base: "http://127.0.0.1:" + strconv.Itoa(port),
 		log: &tail{max: 64 << 10}, done: make(chan struct{})}

@@ -266,19 +266,8 @@ func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 	var idle float64
 	target := e.opt.target
 	if target == "" {
-		bin, err := e.moffmanBin(ctx)
-		if err != nil {
-			return err
-		}
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		cfg, err := writeConfig(serviceConfig{Dir: dir, Port: port, Offices: offices})
-		if err != nil {
-			return err
-		}
-		if srv, err = startServer(ctx, bin, cfg, port); err != nil {
+		var err error
+		if srv, err = e.launch(ctx, serviceConfig{Dir: dir, Offices: offices}); err != nil {
 			return err
 		}
 		defer func() { srv.kill() }()
@@ -389,19 +378,7 @@ func ingestGoogle(ctx context.Context, e *env, r *Report) error {
 	if err != nil {
 		return err
 	}
-	bin, err := e.moffmanBin(ctx)
-	if err != nil {
-		return err
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	cfg, err := writeConfig(serviceConfig{Dir: dir, Port: port, Offices: offices, KeyPath: keyPath, CalendarURL: fake.CalendarEndpoint()})
-	if err != nil {
-		return err
-	}
-	srv, err := startServer(ctx, bin, cfg, port)
+	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offices, KeyPath: keyPath, CalendarURL: fake.CalendarEndpoint()})
 	if err != nil {
 		return err
 	}

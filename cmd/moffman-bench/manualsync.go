@@ -162,18 +162,7 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	r.fact("seeding the fake (AddManualEvent)", time.Since(t).Seconds(), "s")
 	r.note("the %d other events are seeded with googlefake.AddManualEvent under creators who are not manual users (the fake has no direct method for moffman's own events)", others)
 
-	bin, err := e.moffmanBin(ctx)
-	if err != nil {
-		return err
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	cfg, err := writeConfig(serviceConfig{Dir: dir, Port: port, Offices: offs, ManualUsers: users, KeyPath: keyPath,
-		CalendarURL: fake.CalendarEndpoint(), FormsURL: byro.URL,
-		CheckInterval: 3600}) // one run at start; the quiet run comes from a restart
-	if err != nil {
+	if _, err := e.moffmanBin(ctx); err != nil { // built before the clock starts
 		return err
 	}
 	client := newHTTPClient(4)
@@ -182,7 +171,9 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	e.logf("starting moffman; waiting for %d approvals with forms", manual)
 	before := snapshotCalls(fake)
 	t0 := time.Now()
-	srv, err := startServer(ctx, bin, cfg, port)
+	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offs, ManualUsers: users, KeyPath: keyPath,
+		CalendarURL: fake.CalendarEndpoint(), FormsURL: byro.URL,
+		CheckInterval: 3600}) // one run at start; the quiet run comes from a restart
 	if err != nil {
 		return err
 	}

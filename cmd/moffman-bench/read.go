@@ -80,19 +80,7 @@ func readScenario(ctx context.Context, e *env, r *Report) error {
 			return err
 		}
 		r.fact("seeding the store directly (sqlite.Open + Insert)", time.Since(t).Seconds(), "s")
-		bin, err := e.moffmanBin(ctx)
-		if err != nil {
-			return err
-		}
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		cfg, err := writeConfig(serviceConfig{Dir: dir, Port: port, Offices: offices})
-		if err != nil {
-			return err
-		}
-		if srv, err = startServer(ctx, bin, cfg, port); err != nil {
+		if srv, err = e.launch(ctx, serviceConfig{Dir: dir, Offices: offices}); err != nil {
 			return err
 		}
 		defer func() { srv.kill() }()

@@ -113,20 +113,8 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	}
 	defer byro.Close()
 	users := manualUsers(50)
-	bin, err := e.moffmanBin(ctx)
-	if err != nil {
-		return err
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	cfg, err := writeConfig(serviceConfig{Dir: dir, Port: port, Offices: offs, ManualUsers: users, KeyPath: keyPath,
+	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offs, ManualUsers: users, KeyPath: keyPath,
 		CalendarURL: fake.CalendarEndpoint(), FormsURL: byro.URL, CheckInterval: 1})
-	if err != nil {
-		return err
-	}
-	srv, err := startServer(ctx, bin, cfg, port)
 	if err != nil {
 		return err
 	}
