@@ -169,24 +169,20 @@ func (s *Server) Events(calendarID string) []Event {
 	return out
 }
 
+// clonePtr copies what p points to, so that a returned event shares nothing
+// with the stored one.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
 func (e Event) clone() Event {
 	c := e
-	if e.Creator != nil {
-		p := *e.Creator
-		c.Creator = &p
-	}
-	if e.Organizer != nil {
-		p := *e.Organizer
-		c.Organizer = &p
-	}
-	if e.Start != nil {
-		t := *e.Start
-		c.Start = &t
-	}
-	if e.End != nil {
-		t := *e.End
-		c.End = &t
-	}
+	c.Creator, c.Organizer = clonePtr(e.Creator), clonePtr(e.Organizer)
+	c.Start, c.End = clonePtr(e.Start), clonePtr(e.End)
 	if e.ExtendedProperties != nil {
 		c.ExtendedProperties = &ExtendedProperties{
 			Private: maps.Clone(e.ExtendedProperties.Private),
