@@ -143,7 +143,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 func TestReadiness(t *testing.T) {
 	t.Parallel()
 	var down error
-	s := &Server{Directory: moffman.NewDirectory(moffman.DirectoryLists{}), Ready: func(context.Context) error { return down }}
+	s := &Server{Directory: moffman.NewDirectory(moffman.DirectoryLists{}), Ready: func(context.Context) error { return down }, Logger: quiet}
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	if resp := call(t, srv, "GET", "/readyz", "", ""); resp.StatusCode != 200 {

@@ -33,6 +33,7 @@ func feedEnv(t *testing.T, now, updated time.Time) (*env, *Server) {
 		Reservations: &moffman.Reservations{Calendar: store, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}},
 		Directory:    dir,
 		Now:          func() time.Time { return now },
+		Logger:       quiet,
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/sqlite"
 )
+
+// quiet keeps the request log out of the test output.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 const (
 	pragueCal = "prague@group.calendar.google.com"
@@ -44,6 +48,7 @@ func newEnv(t *testing.T, wrap ...func(moffman.Calendar) moffman.Calendar) *env 
 	s := &Server{
 		Reservations: &moffman.Reservations{Calendar: cal, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}, MaxDays: 366},
 		Directory:    dir,
+		Logger:       quiet,
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
