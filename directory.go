@@ -77,18 +77,6 @@ func (d *Directory) Office(name string) (Office, bool) {
 	return o, ok
 }
 
-// OfficeByCalendar returns the office whose calendar has that id.
-func (d *Directory) OfficeByCalendar(calendarID string) (Office, bool) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	for _, o := range d.offices {
-		if o.CalendarID == calendarID {
-			return o, true
-		}
-	}
-	return Office{}, false
-}
-
 // Offices returns every office, sorted by name.
 func (d *Directory) Offices() []Office {
 	d.mu.RLock()

@@ -34,11 +34,7 @@ type problem struct {
 // writeError answers err as problem details. Internal errors are logged with
 // their cause and answered without it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code := moffman.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := StatusOf(err)
 	detail := moffman.ErrorMessage(err)
 	if status >= 500 {
 		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
