@@ -132,39 +132,10 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 // records a job for every new manual event, atomically with the next token.
 func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 	start := m.now()
-	cal := office.CalendarID
-	token, err := m.Store.SyncToken(ctx, cal)
-	var events []Event
-	var next string
-	full := token == ""
-	if err == nil && !full {
-		events, next, err = ListAll(ctx, m.Calendar, cal, ListQuery{SyncToken: token})
-		if IsCode(err, Gone) {
-			m.logger().InfoContext(ctx, "sync token expired; listing the checking range", "office", office.Name)
-			full = true
-		}
-	}
-	if err == nil && full || IsCode(err, Gone) {
-		today := start.UTC().Truncate(24 * time.Hour)
-		events, next, err = ListAll(ctx, m.Calendar, cal, ListQuery{
-			TimeMin: m.CheckMin.Apply(today), TimeMax: m.CheckMax.Apply(today), MaxResults: 2500,
-		})
-	}
-	var jobs []Job
-	if err == nil {
-		for _, ev := range events {
-			if ev.Status != StatusCancelled && ev.IsManual() {
-				if _, ok := m.Directory.ManualUser(ev.CreatorEmail); ok {
-					jobs = append(jobs, Job{CalendarID: cal, EventID: ev.ID, OfficeID: office.Name,
-						Step: StepDetected, NextAttempt: start, Created: start})
-				}
-			}
-		}
-		err = m.Store.CommitSync(ctx, cal, jobs, next)
-	}
+	events, jobs, full, err := m.detect(ctx, office, start)
 	m.update(office, func(s *OfficeSyncStatus) {
 		s.LastRun, s.LastDuration, s.FullSync = start, m.now().Sub(start), full
-		s.EventsSeen, s.ManualDetected, s.LastError = len(events), len(jobs), ""
+		s.EventsSeen, s.ManualDetected, s.LastError = events, jobs, ""
 		if err != nil {
 			s.LastError = ErrorMessage(err)
 			if s.LastError == "internal error" {
@@ -172,10 +143,56 @@ func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 			}
 		}
 	})
-	if err == nil && len(jobs) > 0 {
-		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", len(jobs))
+	if err == nil && jobs > 0 {
+		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", jobs)
 	}
 	return err
+}
+
+// detect lists the office calendar (changes since the stored token, or the
+// window when there is none or it expired) and stores a job per new manual
+// event together with the next token. It returns how many events it saw
+// and how many jobs it stored, and whether it listed the window.
+func (m *ManualSync) detect(ctx context.Context, office Office, start time.Time) (seen, detected int, full bool, err error) {
+	cal := office.CalendarID
+	token, err := m.Store.SyncToken(ctx, cal)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	var events []Event
+	var next string
+	if token != "" {
+		events, next, err = ListAll(ctx, m.Calendar, cal, ListQuery{SyncToken: token})
+		if IsCode(err, Gone) {
+			m.logger().InfoContext(ctx, "sync token expired; listing the checking range", "office", office.Name)
+			token = ""
+		} else if err != nil {
+			return 0, 0, false, err
+		}
+	}
+	if full = token == ""; full {
+		today := start.UTC().Truncate(24 * time.Hour)
+		events, next, err = ListAll(ctx, m.Calendar, cal, ListQuery{
+			TimeMin: m.CheckMin.Apply(today), TimeMax: m.CheckMax.Apply(today), MaxResults: 2500,
+		})
+		if err != nil {
+			return 0, 0, full, err
+		}
+	}
+	var jobs []Job
+	for _, ev := range events {
+		if ev.Status == StatusCancelled || !ev.IsManual() {
+			continue
+		}
+		if _, ok := m.Directory.ManualUser(ev.CreatorEmail); ok {
+			jobs = append(jobs, Job{CalendarID: cal, EventID: ev.ID, OfficeID: office.Name,
+				Step: StepDetected, NextAttempt: start, Created: start})
+		}
+	}
+	if err := m.Store.CommitSync(ctx, cal, jobs, next); err != nil {
+		return len(events), 0, full, err
+	}
+	return len(events), len(jobs), full, nil
 }
 
 // ProcessDueJobs works through every job that is due, a few at a time, and
