@@ -15,7 +15,8 @@ type Reloader struct {
 	Calendar  Calendar
 	Logger    *slog.Logger
 
-	mu sync.Mutex // one reload at a time
+	mu         sync.Mutex      // one reload at a time
+	subscribed map[string]bool // calendars subscribed since start, by id
 }
 
 // Restore loads the last good spreadsheet lists from the store, so a start
@@ -34,10 +35,19 @@ func (r *Reloader) Restore(ctx context.Context) error {
 }
 
 // Reload reads the spreadsheet (when configured), replaces the dynamic
-// lists and subscribes every office calendar. A failed read keeps the last
-// good lists and is returned; subscription failures are logged per office
-// and remembered by the directory, so only that office's requests fail.
-func (r *Reloader) Reload(ctx context.Context) error {
+// lists and makes sure every office calendar is subscribed, as at start and
+// on /api/v1/config_update. A failed read keeps the last good lists and is
+// returned; subscription failures are logged per office and remembered by
+// the directory, so only that office's requests fail.
+func (r *Reloader) Reload(ctx context.Context) error { return r.reload(ctx, true) }
+
+// Refresh is the periodic reload: like Reload, but it subscribes only the
+// calendars not subscribed yet (new offices, and those that failed), so
+// that a short update_interval costs one spreadsheet read, not a call per
+// office.
+func (r *Reloader) Refresh(ctx context.Context) error { return r.reload(ctx, false) }
+
+func (r *Reloader) reload(ctx context.Context, all bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.Source != nil {
@@ -52,13 +62,20 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		}
 		r.logger().InfoContext(ctx, "configuration reloaded", "offices", len(r.Directory.Offices()), "manual_users", r.Directory.ManualUserCount())
 	}
-	r.subscribeAll(ctx)
+	r.subscribe(ctx, all)
 	return nil
 }
 
-func (r *Reloader) subscribeAll(ctx context.Context) {
+func (r *Reloader) subscribe(ctx context.Context, all bool) {
+	if r.subscribed == nil {
+		r.subscribed = make(map[string]bool)
+	}
 	for _, o := range r.Directory.Offices() {
+		if !all && r.subscribed[o.CalendarID] {
+			continue
+		}
 		err := r.Calendar.Subscribe(ctx, o.CalendarID)
+		r.subscribed[o.CalendarID] = err == nil
 		// Only a refusal marks the office unusable; a passing outage does not.
 		if err == nil || IsCode(err, NotFound) || IsCode(err, Upstream) {
 			r.Directory.SetCalendarError(o.CalendarID, err)

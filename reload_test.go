@@ -121,3 +121,48 @@ func TestUnsharedCalendarFailsOnlyItsOffice(t *testing.T) {
 		t.Errorf("reserve in a shared office: %v", err)
 	}
 }
+
+// countingCalendar counts subscriptions per calendar.
+type countingCalendar struct {
+	moffman.Calendar
+	subscribes map[string]int
+}
+
+func (c *countingCalendar) Subscribe(ctx context.Context, id string) error {
+	c.subscribes[id]++
+	return c.Calendar.Subscribe(ctx, id)
+}
+
+func TestRefreshSubscribesOnlyNewCalendars(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	cal := &countingCalendar{Calendar: store, subscribes: map[string]int{}}
+	src := &sheet{lists: moffman.DirectoryLists{Offices: []moffman.Office{{Name: "brno", CalendarID: "brno-cal"}}}}
+	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "prague-cal"}}})
+	r := &moffman.Reloader{Source: src, Directory: dir, Store: store, Calendar: cal}
+	if err := r.Reload(ctx); err != nil { // at start: every calendar
+		t.Fatal(err)
+	}
+	src.lists.Offices = append(src.lists.Offices, moffman.Office{Name: "ostrava", CalendarID: "ostrava-cal"})
+	if err := r.Refresh(ctx); err != nil { // periodic: only the new one
+		t.Fatal(err)
+	}
+	want := map[string]int{"prague-cal": 1, "brno-cal": 1, "ostrava-cal": 1}
+	for id, n := range want {
+		if cal.subscribes[id] != n {
+			t.Errorf("after Reload and Refresh: %v, want %v", cal.subscribes, want)
+			break
+		}
+	}
+	if err := r.Reload(ctx); err != nil { // config_update: every calendar again
+		t.Fatal(err)
+	}
+	if cal.subscribes["prague-cal"] != 2 || cal.subscribes["ostrava-cal"] != 2 {
+		t.Errorf("config_update did not check every calendar: %v", cal.subscribes)
+	}
+}

@@ -336,7 +336,7 @@ func reloadEvery(ctx context.Context, r *moffman.Reloader, every time.Duration) 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			_ = r.Reload(ctx) // logged by Reload; the last good lists stay
+			_ = r.Refresh(ctx) // logged by Refresh; the last good lists stay
 		}
 	}
 }
