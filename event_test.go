@@ -46,3 +46,21 @@ func TestEventState(t *testing.T) {
 		}
 	}
 }
+
+// TestVectorsMatchShared keeps testdata/ equal to the shared originals when
+// they are beside the checkout (as in CI), so a changed vector is noticed.
+func TestVectorsMatchShared(t *testing.T) {
+	for _, name := range []string{"event_ids.json", "form_templates.json"} {
+		shared, err := os.ReadFile("../shared/testdata/" + name)
+		if err != nil {
+			t.Skipf("../shared/testdata is not beside this checkout: %v", err)
+		}
+		local, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(local) != string(shared) {
+			t.Errorf("testdata/%s differs from ../shared/testdata/%s: copy it again", name, name)
+		}
+	}
+}
