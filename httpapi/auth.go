@@ -80,15 +80,15 @@ func (s *Server) require(scope Scope, h http.HandlerFunc) http.HandlerFunc {
 			writeProblem(w, r, http.StatusUnauthorized, "this endpoint needs a token: send the header Authorization: Bearer <token>")
 			return
 		}
-		tok, ok := s.Auth.find(secret)
-		if !ok {
+		name, ok := s.Auth.Check(secret, scope)
+		if name == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="moffman", error="invalid_token"`)
 			writeProblem(w, r, http.StatusUnauthorized, "the token is not valid")
 			return
 		}
-		setTokenName(r.Context(), tok.Name)
-		if scope != anyScope && !tok.has(scope) {
-			writeProblem(w, r, http.StatusForbidden, "token "+tok.Name+" lacks the scope "+string(scope)+" that this endpoint needs")
+		setTokenName(r.Context(), name)
+		if scope != anyScope && !ok {
+			writeProblem(w, r, http.StatusForbidden, "token "+name+" lacks the scope "+string(scope)+" that this endpoint needs")
 			return
 		}
 		h(w, r)
