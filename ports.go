@@ -130,7 +130,7 @@ type StateStore interface {
 type JobStep string
 
 // A job moves detected → form delivered → done; dropped when its event was
-// cancelled before the form went out.
+// cancelled before the form went out. jobFlow (jobs.go) has every transition.
 const (
 	StepDetected      JobStep = "detected"
 	StepFormDelivered JobStep = "form_delivered"

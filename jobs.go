@@ -1,0 +1,244 @@
+package moffman
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// The manual flow as a job machine. Detection (manual.go) stores a Job at
+// StepDetected. An attempt at a job reads its event once, then runs the
+// job's steps one after another until the job is finished or a step fails.
+// Each step reports an outcome; jobFlow below says where every outcome
+// leads. A step that fails leaves the job where it is, to be attempted
+// again after a backoff.
+
+// outcome is what a step found or did.
+type outcome string
+
+const (
+	eventGone        outcome = "event gone"         // the calendar answers NotFound for it
+	eventCancelled   outcome = "event cancelled"    // before its form went out
+	alreadyApproved  outcome = "already approved"   // by an earlier attempt or by a person
+	creatorNotManual outcome = "creator not manual" // removed from the manual users since detection
+	formDelivered    outcome = "form delivered"     // or no form is configured
+	eventApproved    outcome = "event approved"
+)
+
+// jobFlow is the whole manual flow: for each step, the function that
+// performs it and the step each of its outcomes leads to.
+var jobFlow = map[JobStep]struct {
+	run  func(m *ManualSync, ctx context.Context, a *attempt) (outcome, error)
+	next map[outcome]JobStep
+}{
+	StepDetected: {(*ManualSync).deliverForm, map[outcome]JobStep{
+		eventGone:        StepDropped,
+		eventCancelled:   StepDropped,
+		alreadyApproved:  StepDone,
+		creatorNotManual: StepDropped,
+		formDelivered:    StepFormDelivered,
+	}},
+	StepFormDelivered: {(*ManualSync).approve, map[outcome]JobStep{
+		eventGone:       StepDropped,
+		alreadyApproved: StepDone,
+		eventApproved:   StepDone,
+	}},
+	// StepDone and StepDropped are final: Job.Finished.
+}
+
+// attempt is one go at a job. The event is read once at its start, so all
+// steps of the attempt act on the same event, and a job resumed after a
+// failure or a restart acts on the event as it is now (moved, cancelled or
+// approved meanwhile).
+type attempt struct {
+	job  Job
+	ev   Event
+	gone bool // the event could not be read: NotFound
+	log  *slog.Logger
+}
+
+// ProcessDueJobs works through every job that is due, a few at a time, and
+// returns how many it finished.
+func (m *ManualSync) ProcessDueJobs(ctx context.Context) (int, error) {
+	var finished atomic.Int64
+	for ctx.Err() == nil {
+		jobs, err := m.Store.DueJobs(ctx, m.now(), jobBatch)
+		if err != nil || len(jobs) == 0 {
+			return int(finished.Load()), err
+		}
+		// No errgroup.WithContext: one job's store failure must not cut
+		// short the other jobs of the batch.
+		var g errgroup.Group
+		g.SetLimit(m.concurrency())
+		for _, job := range jobs {
+			g.Go(func() error {
+				done, err := m.processJob(ctx, job)
+				if done {
+					finished.Add(1)
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return int(finished.Load()), err
+		}
+	}
+	return int(finished.Load()), nil
+}
+
+// processJob makes one attempt at a job: it advances the job as far as it
+// goes. A step that fails is recorded with the next attempt time; only a
+// store failure is returned.
+func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	a := &attempt{job: job, log: m.logger().With("office", job.OfficeID, "event_id", job.EventID)}
+	// The read belongs to the attempt's first step: it runs under the
+	// same context and its failure is that step's failure.
+	first := true
+	for !a.job.Finished() && ctx.Err() == nil {
+		// A step under way runs to its end even when shutdown begins, so a
+		// form Byroapi accepted is recorded rather than sent again later.
+		stepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+		var err error
+		if first {
+			err = m.readEvent(stepCtx, a)
+			first = false
+		}
+		var next JobStep
+		if err == nil {
+			next, err = m.runStep(stepCtx, a)
+		}
+		cancel()
+		if err != nil {
+			return false, m.retryLater(ctx, a, err)
+		}
+		a.job.Step = next
+		a.job.Attempts, a.job.LastError = 0, "" // they describe failures of the step the job is at
+		if err := m.Store.SaveJob(context.WithoutCancel(ctx), a.job); err != nil {
+			return false, err
+		}
+	}
+	return a.job.Finished(), nil
+}
+
+// readEvent reads the job's event for the attempt.
+func (m *ManualSync) readEvent(ctx context.Context, a *attempt) error {
+	ev, err := m.Calendar.Get(ctx, a.job.CalendarID, a.job.EventID)
+	if IsCode(err, NotFound) {
+		a.gone = true
+		return nil
+	}
+	a.ev = ev
+	return err
+}
+
+// runStep performs the job's current step and returns the step it leads to.
+func (m *ManualSync) runStep(ctx context.Context, a *attempt) (JobStep, error) {
+	step, ok := jobFlow[a.job.Step]
+	if !ok {
+		return a.job.Step, fmt.Errorf("unknown job step %q", a.job.Step)
+	}
+	out := eventGone
+	if !a.gone {
+		var err error
+		if out, err = step.run(m, ctx, a); err != nil {
+			return a.job.Step, err
+		}
+	}
+	next, ok := step.next[out]
+	if !ok {
+		return a.job.Step, fmt.Errorf("job step %q has no transition for %q", a.job.Step, out)
+	}
+	if out == eventGone {
+		a.log.InfoContext(ctx, "manual event is gone; left alone", "step", a.job.Step)
+	}
+	return next, nil
+}
+
+// retryLater records a failed step and when to attempt it again.
+func (m *ManualSync) retryLater(ctx context.Context, a *attempt, err error) error {
+	job := a.job
+	job.Attempts++
+	job.LastError = err.Error()
+	job.NextAttempt = m.now().Add(backoff(job.Attempts))
+	a.log.WarnContext(ctx, "manual-event step failed; will retry", "step", job.Step, "attempt", job.Attempts, "retry_at", job.NextAttempt, "error", err)
+	return m.Store.SaveJob(context.WithoutCancel(ctx), job)
+}
+
+// deliverForm has the approval form issued for a detected event, unless
+// the event no longer needs one.
+func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, error) {
+	ev := a.ev
+	switch {
+	case ev.Status == StatusCancelled:
+		a.log.InfoContext(ctx, "manual event was cancelled before its form was sent; no form sent")
+		return eventCancelled, nil
+	case !ev.IsManual():
+		return alreadyApproved, nil
+	}
+	person, ok := m.Directory.ManualUser(ev.CreatorEmail)
+	if !ok {
+		a.log.WarnContext(ctx, "creator is no longer a manual user; event left alone", "creator", ev.CreatorEmail)
+		return creatorNotManual, nil
+	}
+	if m.Forms == nil {
+		m.noForm.Do(func() {
+			a.log.InfoContext(ctx, "forms.template or forms.url is not set: manual events are approved without a form")
+		})
+		return formDelivered, nil
+	}
+	if err := m.Forms.IssueForm(ctx, person, ev); err != nil {
+		return "", err
+	}
+	a.log.InfoContext(ctx, "approval form delivered", "user", person.Email, "start", ev.Start, "end", ev.End)
+	m.update(m.officeOf(a.job), func(s *OfficeSyncStatus) { s.FormsDelivered++ })
+	return formDelivered, nil
+}
+
+// approve marks the event as moffman's, named after its creator and in the
+// approved colour.
+func (m *ManualSync) approve(ctx context.Context, a *attempt) (outcome, error) {
+	ev := a.ev
+	if !ev.IsManual() {
+		return alreadyApproved, nil
+	}
+	name := ev.Summary
+	if person, ok := m.Directory.ManualUser(ev.CreatorEmail); ok {
+		name = person.UserName()
+	}
+	_, err := m.Calendar.Patch(ctx, a.job.CalendarID, a.job.EventID, EventPatch{
+		Summary: &name,
+		ColorID: &m.Colors.Approved,
+		Private: map[string]string{PropProcessed: "true", PropUserEmail: ev.CreatorEmail},
+	})
+	if IsCode(err, NotFound) {
+		return eventGone, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	a.log.InfoContext(ctx, "manual event approved", "user", ev.CreatorEmail, "start", ev.Start, "end", ev.End)
+	m.update(m.officeOf(a.job), func(s *OfficeSyncStatus) { s.EventsApproved++ })
+	return eventApproved, nil
+}
+
+func (m *ManualSync) officeOf(job Job) Office {
+	return Office{Name: job.OfficeID, CalendarID: job.CalendarID}
+}
+
+// backoff is exponential from one second up to maxBackoff, with jitter so
+// that many failed jobs do not retry in lock step.
+func backoff(attempt int) time.Duration {
+	d := time.Second << min(attempt-1, 16)
+	if d > maxBackoff {
+		d = maxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
