@@ -105,7 +105,28 @@ type manualEnv struct {
 	fake     *googlefake.Server // nil when the calendars are the embedded store's
 	calendar moffman.Calendar   // the office calendars: the store, or Google through the adapter
 	cal      moffman.Calendar   // what ManualSync talks to; calendar unless wrapped
+	clock    *testClock         // nil: a fixed time, and the store's own clock
 }
+
+// testClock is a clock the test moves, shared by ManualSync and the store.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+func (c *testClock) add(d time.Duration) { c.set(c.now().Add(d)) }
 
 // forBackends runs a test on the embedded store and on Google (googlefake
 // through the adapter): the sync must behave the same on both.
@@ -155,7 +176,11 @@ func (e *manualEnv) reopen() {
 	if e.store != nil {
 		e.store.Close()
 	}
-	s, err := sqlite.Open(context.Background(), e.path, sqlite.WithAccount("moffman@service"))
+	opts := []sqlite.Option{sqlite.WithAccount("moffman@service")}
+	if e.clock != nil {
+		opts = append(opts, sqlite.WithClock(e.clock.now))
+	}
+	s, err := sqlite.Open(context.Background(), e.path, opts...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -168,13 +193,25 @@ func (e *manualEnv) reopen() {
 }
 
 func (e *manualEnv) sync() *moffman.ManualSync {
-	return &moffman.ManualSync{
+	m := &moffman.ManualSync{
 		Calendar: e.cal, Store: e.store, Directory: e.dir, Forms: e.forms.issuer(e.t),
 		Colors:   moffman.Colors{Unapproved: "4", Approved: "5"},
 		CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2},
 		Now:    func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	if e.clock != nil {
+		m.Now = e.clock.now
+	}
+	return m
+}
+
+// withClock has ManualSync and the store read the time from a clock the
+// test moves, starting at the fixed time the other tests use.
+func (e *manualEnv) withClock() *testClock {
+	e.clock = &testClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	e.reopen()
+	return e.clock
 }
 
 // manual puts an event into the calendar as a person would.
