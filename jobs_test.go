@@ -393,3 +393,39 @@ func mustGet(t *testing.T, c moffman.Calendar, id string) moffman.Event {
 	}
 	return ev
 }
+
+// TestStepThatSucceedsClearsItsFailures: a job whose refused form finally
+// goes out no longer reports the refusal, even when shutdown stops it before
+// the approval.
+func TestStepThatSucceedsClearsItsFailures(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t, "embedded")
+	clock := e.withClock()
+	ev := e.manual(cal, jan, monday, "2026-12-01")
+	e.forms.setDown(true)
+	m := e.sync()
+	m.RunOnce(context.Background())
+	if status, _ := m.Status(context.Background()); status[0].Jobs.LastError == "" {
+		t.Fatalf("status while the form is refused = %+v, want its error", status[0])
+	}
+
+	e.forms.setDown(false)
+	forms := slowForms{FormIssuer: m.Forms, started: make(chan struct{}), release: make(chan struct{})}
+	m.Forms = forms
+	clock.add(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _, _ = m.ProcessDueJobs(ctx); close(done) }()
+	<-forms.started
+	cancel() // the form step finishes; the approval waits for the next run
+	close(forms.release)
+	<-done
+
+	job, ok := e.pendingJob(ev.ID)
+	if !ok || job.Step != moffman.StepFormDelivered || job.Attempts != 0 || job.LastError != "" {
+		t.Errorf("after the form went out the job is %+v (pending %v), want form_delivered with no failures", job, ok)
+	}
+	if status, _ := m.Status(context.Background()); status[0].Jobs.LastError != "" {
+		t.Errorf("status still reports %q after the form went out", status[0].Jobs.LastError)
+	}
+}
