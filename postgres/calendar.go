@@ -57,8 +57,8 @@ const (
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
 	if ev.ID == "" {
-		ev.ID = newEventID()
-	} else if !validEventID(ev.ID) {
+		ev.ID = moffman.NewEventID()
+	} else if !moffman.ValidEventID(ev.ID) {
 		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
 			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
 	}

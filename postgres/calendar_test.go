@@ -94,7 +94,7 @@ func TestInsertValidation(t *testing.T) {
 		wantCode(t, err, moffman.Invalid)
 	}
 	got := mustInsert(t, s, "cal", event("", "2024-01-01", "2024-01-02"))
-	if !validEventID(got.ID) {
+	if !moffman.ValidEventID(got.ID) {
 		t.Errorf("generated id %q", got.ID)
 	}
 }

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/base64"
 	"strconv"
 	"strings"
@@ -113,29 +111,6 @@ func dateBounds(tmin, tmax time.Time) (lo, hi string) {
 		}
 	}
 	return lo, hi
-}
-
-// validEventID applies Google's rule: 5 to 1024 characters of base32hex
-// (lowercase a-v, 0-9).
-func validEventID(id string) bool {
-	if len(id) < 5 || len(id) > 1024 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'v') {
-			return false
-		}
-	}
-	return true
-}
-
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-
-// newEventID returns 128 random bits in base32hex: 26 characters.
-func newEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return idEncoding.EncodeToString(b[:])
 }
 
 // parseDate is moffman.ParseDate, refusing the year 0 that Go accepts and
