@@ -118,6 +118,13 @@ func (s *Store) fail(ctx context.Context, err error, what string) error {
 	if ctx.Err() != nil {
 		return moffman.WrapError(moffman.Unavailable, ctx.Err(), "store: %s", what)
 	}
+	if c := pgCode(err); c == "42P05" || c == "26000" {
+		// A prepared statement exists twice or not at all: the connection
+		// is shared with other clients, as behind PgBouncer in transaction
+		// mode before 1.21.
+		return moffman.WrapError(moffman.Internal, err, "store: %s: the server's prepared statements are not this connection's; "+
+			"behind PgBouncer in transaction mode add default_query_exec_mode=exec to %s", what, configKey)
+	}
 	if unavailable(err) {
 		return moffman.WrapError(moffman.Unavailable, err, "store: %s: the database is unavailable", what)
 	}
