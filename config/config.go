@@ -37,6 +37,7 @@ type General struct {
 	LogLevel                    string  // DEBUG, INFO, WARNING, ERROR or CRITICAL (normalised to upper case)
 	ManualCalendarCheckInterval int     // seconds
 	StoragePath                 *string // nil: keep state in memory
+	DatabaseURL                 *string // nil: state in the SQLite store at StoragePath; else a postgres:// URL
 }
 
 // GoogleAPI holds google_api.* keys.

@@ -37,6 +37,7 @@ var keys = []key{
 	{"general.log_level", kindString, func(c *Config) any { return &c.General.LogLevel }},
 	{"general.manual_calendar_check_interval", kindInt, func(c *Config) any { return &c.General.ManualCalendarCheckInterval }},
 	{"general.storage_path", kindNullString, func(c *Config) any { return &c.General.StoragePath }},
+	{"general.database_url", kindNullString, func(c *Config) any { return &c.General.DatabaseURL }},
 
 	{"google_api.service_account_key_path", kindNullString, func(c *Config) any { return &c.GoogleAPI.ServiceAccountKeyPath }},
 	{"google_api.calendar_endpoint", kindString, func(c *Config) any { return &c.GoogleAPI.CalendarEndpoint }},

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,13 +17,17 @@ const mask = "***"
 // Masked returns the effective configuration as YAML in the layout of
 // defaults.yaml, for --check-config: every key is shown, secrets (token,
 // token_sha256) are replaced by "***". Without tokens it loads back into
-// the same configuration.
+// the same configuration. A database URL's password is masked too.
 func (c *Config) Masked() ([]byte, error) {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for i := range keys {
 		k := &keys[i]
+		v := shown(k.ref(c))
+		if u, ok := v.(*string); ok && u != nil && k.path == "general.database_url" {
+			v = redactURL(*u)
+		}
 		var n yaml.Node
-		if err := n.Encode(shown(k.ref(c))); err != nil {
+		if err := n.Encode(v); err != nil {
 			return nil, err
 		}
 		parts := strings.Split(k.path, ".")
@@ -42,6 +47,21 @@ func (c *Config) Masked() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// redactURL replaces the password of a URL, in its user part or its
+// password parameter, by "xxxxx" (as url.URL.Redacted: "*" would be
+// escaped in a URL). A URL that cannot be parsed is masked whole.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return mask
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // child returns the mapping under name in m, adding it when missing.

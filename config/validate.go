@@ -56,6 +56,23 @@ func (k checker) endpoint(path, s string) {
 	}
 }
 
+// databaseURL accepts a postgres:// or postgresql:// URL naming a host or
+// socket. The message never shows a password.
+func (k checker) databaseURL(path, s string) {
+	if !k.ok(path) {
+		return
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		k.p.add(path, "expected a postgres:// or postgresql:// URL, e.g. postgres://moffman@db.example.com/moffman; the value cannot be parsed as a URL")
+	case u.Scheme != "postgres" && u.Scheme != "postgresql":
+		k.p.add(path, "expected a postgres:// or postgresql:// URL, e.g. postgres://moffman@db.example.com/moffman, got %q", redactURL(s))
+	case u.Host == "" && u.Query().Get("host") == "":
+		k.p.add(path, "the URL %q names no server: add a host, e.g. postgres://moffman@db.example.com/moffman", redactURL(s))
+	}
+}
+
 // external reports an error of a check done by another package, which
 // names the key itself.
 func (k checker) external(path string, err error) {
@@ -83,6 +100,9 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 		c.General.LogLevel = lvl
 	}
 	k.positive("general.manual_calendar_check_interval", c.General.ManualCalendarCheckInterval)
+	if c.General.DatabaseURL != nil {
+		k.databaseURL("general.database_url", *c.General.DatabaseURL)
+	}
 
 	k.endpoint("google_api.calendar_endpoint", c.GoogleAPI.CalendarEndpoint)
 	k.endpoint("google_api.sheets_endpoint", c.GoogleAPI.SheetsEndpoint)

@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/moffman/moffman"
+)
+
+// Claims let several replicas work through the jobs without two of them
+// ever running the same job at once: ClaimJobs takes due jobs that nobody
+// holds, each for a while, and a result is recorded (SaveClaimedJob) only
+// while the claim still holds. Claims are timed by the database's clock,
+// which all replicas share.
+//
+// A replica that pauses (a stopped process, a long GC) past its claim may
+// find the job claimed by another: its token no longer matches and its
+// result is refused (Conflict). What it cannot take back is a form it sent
+// after the claim lapsed; the caller keeps that window shut by ending each
+// step (its context) before Claim.Until, and claimFor well above the
+// longest step.
+
+// Claim is one replica's hold on one job.
+type Claim struct {
+	Holder string
+	// Token is the fencing value: every claim of the job raises it, so a
+	// result recorded under an older claim is refused.
+	Token int64
+	// For is how long the claim lasts after ClaimJobs and after each save
+	// that keeps it.
+	For time.Duration
+	// Until is when the claim lapses, by this process's clock, measured
+	// from before the statement that took or extended it was sent, so it
+	// is never later than the database's own expiry.
+	Until time.Time
+}
+
+// ClaimedJob is a job with the claim under which it was read.
+type ClaimedJob struct {
+	moffman.Job
+	Claim Claim
+}
+
+// ClaimJobs claims up to limit (<= 0: all) unfinished jobs whose next
+// attempt is not after now and that nobody holds (never claimed, released,
+// or the claim lapsed), oldest created first, for holder and claimFor.
+// Rows other replicas are claiming at the same moment are skipped (FOR
+// UPDATE SKIP LOCKED), so concurrent claimers get disjoint jobs.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]ClaimedJob, error) {
+	if holder == "" || claimFor <= 0 {
+		return nil, moffman.Errorf(moffman.Invalid, "store: a claim needs a holder and a positive duration")
+	}
+	var lim *int
+	if limit > 0 {
+		lim = &limit
+	}
+	sent := time.Now()
+	rows, err := s.pool.Query(ctx, `WITH due AS (
+			SELECT calendar_id, event_id FROM jobs
+			WHERE `+unfinished+` AND next_attempt <= $1 AND (claim_until IS NULL OR claim_until <= now())
+			ORDER BY created, calendar_id, event_id LIMIT $2
+			FOR UPDATE SKIP LOCKED)
+		UPDATE jobs j SET claim_holder = $3, claim_token = j.claim_token + 1,
+			claim_until = now() + $4::float8 * interval '1 second'
+		FROM due WHERE j.calendar_id = due.calendar_id AND j.event_id = due.event_id
+		RETURNING j.calendar_id, j.event_id, j.office_id, j.step, j.attempts, j.last_error,
+			j.next_attempt, j.created, j.claim_token`,
+		dbTime(now), lim, holder, claimFor.Seconds())
+	if err != nil {
+		return nil, s.fail(ctx, err, "claim jobs")
+	}
+	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ClaimedJob, error) {
+		c := ClaimedJob{Claim: Claim{Holder: holder, For: claimFor, Until: sent.Add(claimFor)}}
+		j := &c.Job
+		err := row.Scan(&j.CalendarID, &j.EventID, &j.OfficeID, &j.Step, &j.Attempts,
+			&j.LastError, &j.NextAttempt, &j.Created, &c.Claim.Token)
+		j.NextAttempt, j.Created = j.NextAttempt.UTC(), j.Created.UTC()
+		return c, err
+	})
+	if err != nil {
+		return nil, s.fail(ctx, err, "claim jobs")
+	}
+	// RETURNING has no order.
+	slices.SortFunc(jobs, func(a, b ClaimedJob) int {
+		return cmpJobs(a.Job, b.Job)
+	})
+	return jobs, nil
+}
+
+func cmpJobs(a, b moffman.Job) int {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.CalendarID, b.CalendarID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.EventID, b.EventID)
+}
+
+// SaveClaimedJob stores the job's step, attempts, last error and next
+// attempt if c.Claim still holds (same holder and token): Conflict when
+// another claim has replaced it or it was released, NotFound when no job
+// has the key.
+//
+// The claim is kept and extended by c.Claim.For (c.Claim.Until is moved)
+// while the job goes on at once: unfinished and without an error. A
+// finished job, or one whose step failed and waits for its retry, is
+// released, so any replica can claim the retry when it is due.
+func (s *Store) SaveClaimedJob(ctx context.Context, c *ClaimedJob) error {
+	j := c.Job
+	keep := !j.Finished() && j.LastError == ""
+	sent := time.Now()
+	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET step = $1, attempts = $2, last_error = $3,
+			next_attempt = $4, updated = $5,
+			claim_holder = CASE WHEN $8 THEN claim_holder ELSE '' END,
+			claim_until = CASE WHEN $8 THEN now() + $9::float8 * interval '1 second' END
+		WHERE calendar_id = $6 AND event_id = $7 AND claim_holder = $10 AND claim_token = $11`,
+		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID,
+		keep, c.Claim.For.Seconds(), c.Claim.Holder, c.Claim.Token)
+	if err != nil {
+		return s.fail(ctx, err, "save job")
+	}
+	if tag.RowsAffected() == 1 {
+		if keep {
+			c.Claim.Until = sent.Add(c.Claim.For)
+		} else {
+			c.Claim.Until = time.Time{}
+		}
+		return nil
+	}
+	var holder string
+	var token int64
+	err = s.pool.QueryRow(ctx, `SELECT claim_holder, claim_token FROM jobs WHERE calendar_id = $1 AND event_id = $2`,
+		j.CalendarID, j.EventID).Scan(&holder, &token)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return moffman.Errorf(moffman.NotFound, "no job for event %q of calendar %q", j.EventID, j.CalendarID)
+	}
+	if err != nil {
+		return s.fail(ctx, err, "save job")
+	}
+	if holder == "" {
+		return moffman.Errorf(moffman.Conflict, "job for event %q of calendar %q: claim %d of %q was released; result not recorded",
+			j.EventID, j.CalendarID, c.Claim.Token, c.Claim.Holder)
+	}
+	return moffman.Errorf(moffman.Conflict, "job for event %q of calendar %q is claimed by %q (claim %d), not by %q (claim %d); result not recorded",
+		j.EventID, j.CalendarID, holder, token, c.Claim.Holder, c.Claim.Token)
+}

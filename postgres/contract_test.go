@@ -1,0 +1,33 @@
+package postgres
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/calendartest"
+)
+
+func TestCalendarContract(t *testing.T) {
+	calendartest.TestCalendar(t, func(t *testing.T) calendartest.Backend {
+		s := openTest(t)
+		var n atomic.Int64
+		return calendartest.Backend{
+			Calendar: s,
+			// Like the embedded SQLite store, calendars exist once used.
+			NewCalendar: func(*testing.T) string { return fmt.Sprintf("cal%d@embedded", n.Add(1)) },
+			AddManual: func(t *testing.T, cal, creator string, ev moffman.Event) string {
+				ev.CreatorEmail = creator
+				return mustInsert(t, s, cal, ev).ID
+			},
+		}
+	})
+}
+
+func TestStateStoreContract(t *testing.T) {
+	calendartest.TestStateStore(t, func(t *testing.T, now func() time.Time) moffman.StateStore {
+		return openTest(t, WithClock(now))
+	})
+}
