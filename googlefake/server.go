@@ -57,12 +57,16 @@ var methods = []string{
 // Methods lists every method name the fake serves.
 func Methods() []string { return slices.Clone(methods) }
 
-// Fault is an injected failure, answered with Google's error body.
+// Fault is an injected failure, answered with Google's error body, or a
+// slow answer.
 type Fault struct {
-	Status     int           // HTTP status, e.g. 429, 403, 500
+	Status     int           // HTTP status, e.g. 429, 403, 500; 0 with a Delay: the real answer, late
 	Reason     string        // Google's error reason; empty picks the usual one for Status
 	Message    string        // empty picks the usual one for Reason
 	RetryAfter time.Duration // when > 0, sent as a Retry-After header (whole seconds)
+	// Delay holds the answer back this long (on top of [Server.SetLatency]);
+	// a client giving up earlier gets nothing, and the call has no effect.
+	Delay time.Duration
 }
 
 // Server is the fake. It is safe for concurrent use.
@@ -77,6 +81,7 @@ type Server struct {
 	now          func() time.Time
 	lastWrite    time.Time
 	latency      time.Duration
+	keyRevoked   bool             // the token endpoint refuses the key
 	grants       map[string]grant // access token -> grant
 	calendars    map[string]*calendarData
 	calendarList []string // subscribed calendar ids, in insertion order
@@ -296,8 +301,10 @@ func (s *Server) ResetCalls() {
 	clear(s.calls)
 }
 
-// RevokeTokens invalidates every access token issued so far; the next API
-// call with one of them gets 401.
+// RevokeTokens invalidates every access token issued so far, as a key
+// rotation or an early revocation does: the next API call with one of them
+// gets 401 authError "Invalid Credentials" with WWW-Authenticate
+// error="invalid_token". New tokens are issued as before.
 func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -350,6 +357,10 @@ func (s *Server) wrap(method string, scopes []string, h handlerFunc) http.Handle
 		if q := s.faults[method]; len(q) > 0 {
 			fault = &q[0]
 			s.faults[method] = q[1:]
+			latency += fault.Delay
+			if fault.Status == 0 {
+				fault = nil // only slow
+			}
 		}
 		s.mu.Unlock()
 
