@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"time"
 
+	"cloud.google.com/go/auth"
 	"google.golang.org/api/option"
 	htransport "google.golang.org/api/transport/http"
 
@@ -104,10 +105,10 @@ func serviceAccount(key []byte) (string, error) {
 	return kf.ClientEmail, nil
 }
 
-// newHTTPClient returns an authenticated client for one scope. Its token
-// provider caches the access token until shortly before expiry, so every
-// call made through it shares one token per lifetime.
-func newHTTPClient(ctx context.Context, o Options, scope string) (*http.Client, error) {
+// newHTTPClient returns an authenticated client for one scope, and its
+// token cache: every call made through the client shares one access token
+// per lifetime, and a call answered 401 is repeated once with a fresh one.
+func newHTTPClient(ctx context.Context, o Options, account, scope string) (*http.Client, *tokens, error) {
 	var base http.RoundTripper // nil: the library's default transport
 	if o.HTTPClient != nil {
 		base = o.HTTPClient.Transport
@@ -115,13 +116,16 @@ func newHTTPClient(ctx context.Context, o Options, scope string) (*http.Client, 
 			base = http.DefaultTransport
 		}
 	}
-	rt, err := htransport.NewTransport(ctx, base,
-		option.WithAuthCredentialsJSON(option.ServiceAccount, o.KeyJSON),
-		option.WithScopes(scope))
+	tk, err := newTokens(o.KeyJSON, account, scope, nil)
 	if err != nil {
-		return nil, moffman.WrapError(moffman.Invalid, err, "cannot use the service-account key (google_api.service_account_key_path)")
+		return nil, nil, err
 	}
-	return &http.Client{Transport: rt}, nil
+	creds := auth.NewCredentials(&auth.CredentialsOptions{TokenProvider: tk, JSON: o.KeyJSON})
+	rt, err := htransport.NewTransport(ctx, base, option.WithAuthCredentials(creds))
+	if err != nil {
+		return nil, nil, moffman.WrapError(moffman.Invalid, err, "cannot use the service-account key (google_api.service_account_key_path)")
+	}
+	return &http.Client{Transport: reauthTransport{next: rt, tokens: tk}}, tk, nil
 }
 
 func endpoint(e, def string) string {
