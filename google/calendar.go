@@ -36,7 +36,7 @@ func NewCalendar(ctx context.Context, o Options) (*Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, tk, err := newHTTPClient(ctx, o, account, calendarScope)
+	hc, tk, err := newHTTPClient(o, account, calendarScope)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
@@ -86,17 +87,14 @@ func checkPrivateKey(p string) error {
 }
 
 // Token returns the cached token while it is valid (with the library's
-// early-expiry margin), otherwise exchanges the key for a new one. It
-// notes the token handed out in ctx for reauthTransport.
+// early-expiry margin), otherwise exchanges the key for a new one.
 func (t *tokens) Token(ctx context.Context) (*auth.Token, error) {
 	if tok := t.valid(); tok != nil {
-		noteToken(ctx, tok)
 		return tok, nil
 	}
 	t.fetching.Lock()
 	defer t.fetching.Unlock()
 	if tok := t.valid(); tok != nil { // fetched while we waited
-		noteToken(ctx, tok)
 		return tok, nil
 	}
 	tok, err := t.exchange.Token(ctx)
@@ -109,7 +107,6 @@ func (t *tokens) Token(ctx context.Context) (*auth.Token, error) {
 		return nil, err
 	}
 	t.current, t.refused = tok, nil
-	noteToken(ctx, tok)
 	return tok, nil
 }
 
@@ -137,6 +134,14 @@ func (t *tokens) refuse(err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.refused = t.refusedError(err, "Google answered 401 to a freshly fetched access token")
+}
+
+// accepted records that the API took a token: whatever refused the
+// credentials before has ended.
+func (t *tokens) accepted() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.refused = nil
 }
 
 // err is nil while Google accepts the credentials.
@@ -178,49 +183,71 @@ func credentialsRefused(err error, account, api, method, what string) error {
 	return nil
 }
 
-// reauthTransport repeats a request once with a fresh token when the API
-// answers 401. It sits above the library's authenticating transport, which
-// takes the token from tokens for every round trip.
-type reauthTransport struct {
-	next   http.RoundTripper
+// authTransport authorizes every request with the cached access token
+// and, when the API answers 401, drops that token and repeats the request
+// once with a fresh one. (The library's own authorizing transport caches
+// tokens in a way that cannot be told a token was refused.)
+type authTransport struct {
+	base   http.RoundTripper
 	tokens *tokens
 }
 
-func (rt reauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	used := &usedToken{}
-	resp, err := rt.next.RoundTrip(req.WithContext(context.WithValue(req.Context(), usedTokenKey{}, used)))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || used.value == "" {
+func (at authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := at.tokens.Token(req.Context())
+	if err != nil {
+		closeBody(req.Body)
+		return nil, err
+	}
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	resp, err := at.base.RoundTrip(authorized(req, tok))
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		at.tokens.accepted()
+	}
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable {
 		return resp, err
 	}
-	if req.Body != nil && req.GetBody == nil {
-		return resp, nil // cannot send the body again
-	}
-	again := req.Clone(req.Context())
+	body := req.Body
 	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			return resp, nil
+		if body, err = req.GetBody(); err != nil {
+			return resp, nil // keep Google's 401
 		}
-		again.Body = body
 	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // only to reuse the connection
 	resp.Body.Close()
-	rt.tokens.drop(used.value)
+	at.tokens.drop(tok.Value)
 	markReauth(req.Context())
-	resp, err = rt.next.RoundTrip(again)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		rt.tokens.refuse(fmt.Errorf("HTTP 401 from %s %s", req.Method, req.URL.Path))
+	if tok, err = at.tokens.Token(req.Context()); err != nil {
+		closeBody(body)
+		return nil, err
+	}
+	again := authorized(req, tok)
+	again.Body = body
+	resp, err = at.base.RoundTrip(again)
+	switch {
+	case err != nil:
+	case resp.StatusCode == http.StatusUnauthorized:
+		at.tokens.refuse(fmt.Errorf("HTTP 401 from %s %s", req.Method, req.URL.Path))
+	default:
+		at.tokens.accepted()
 	}
 	return resp, err
 }
 
-// usedToken is where tokens notes which token a round trip was sent with.
-type usedToken struct{ value string }
+// authorized is a copy of req with tok in its Authorization header (a
+// RoundTripper must not change the request it was given).
+func authorized(req *http.Request, tok *auth.Token) *http.Request {
+	r := req.Clone(req.Context())
+	typ := tok.Type
+	if typ == "" {
+		typ = "Bearer"
+	}
+	r.Header.Set("Authorization", typ+" "+tok.Value)
+	return r
+}
 
-type usedTokenKey struct{}
-
-func noteToken(ctx context.Context, tok *auth.Token) {
-	if u, ok := ctx.Value(usedTokenKey{}).(*usedToken); ok {
-		u.value = tok.Value
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		b.Close()
 	}
 }
 
@@ -254,8 +281,9 @@ func (n *reauthNote) count() int {
 
 // CredentialsError is nil while Google accepts the service account's
 // credentials for Calendar, otherwise an Unavailable error saying why
-// (for /readyz). It turns nil by itself when a later token exchange
-// succeeds; exchanges happen with the next call that needs a token.
+// (for /readyz): the token endpoint refused the key, or the API refused a
+// token just fetched. It turns nil by itself with the next token exchange
+// or API call that succeeds (the periodic sync makes them).
 func (c *Calendar) CredentialsError() error { return c.tokens.err() }
 
 // CredentialsError is [Calendar.CredentialsError] for Sheets.

@@ -11,15 +11,10 @@
 package google
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
-
-	"cloud.google.com/go/auth"
-	"google.golang.org/api/option"
-	htransport "google.golang.org/api/transport/http"
 
 	"github.com/moffman/moffman"
 )
@@ -108,24 +103,16 @@ func serviceAccount(key []byte) (string, error) {
 // newHTTPClient returns an authenticated client for one scope, and its
 // token cache: every call made through the client shares one access token
 // per lifetime, and a call answered 401 is repeated once with a fresh one.
-func newHTTPClient(ctx context.Context, o Options, account, scope string) (*http.Client, *tokens, error) {
-	var base http.RoundTripper // nil: the library's default transport
-	if o.HTTPClient != nil {
+func newHTTPClient(o Options, account, scope string) (*http.Client, *tokens, error) {
+	base := http.DefaultTransport
+	if o.HTTPClient != nil && o.HTTPClient.Transport != nil {
 		base = o.HTTPClient.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
 	}
 	tk, err := newTokens(o.KeyJSON, account, scope, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	creds := auth.NewCredentials(&auth.CredentialsOptions{TokenProvider: tk, JSON: o.KeyJSON})
-	rt, err := htransport.NewTransport(ctx, base, option.WithAuthCredentials(creds))
-	if err != nil {
-		return nil, nil, moffman.WrapError(moffman.Invalid, err, "cannot use the service-account key (google_api.service_account_key_path)")
-	}
-	return &http.Client{Transport: reauthTransport{next: rt, tokens: tk}}, tk, nil
+	return &http.Client{Transport: authTransport{base: base, tokens: tk}}, tk, nil
 }
 
 func endpoint(e, def string) string {

@@ -54,7 +54,7 @@ func NewSheets(ctx context.Context, o Options, offices, users SheetRange) (*Dire
 	if err != nil {
 		return nil, err
 	}
-	hc, tk, err := newHTTPClient(ctx, o, account, sheetsScope)
+	hc, tk, err := newHTTPClient(o, account, sheetsScope)
 	if err != nil {
 		return nil, err
 	}
