@@ -21,15 +21,15 @@ import (
 // rotation, an early revocation). The cached token would keep failing for
 // up to an hour, so, as Google's own client libraries do, the adapters
 // drop it, fetch a fresh one and repeat the request once. The token cache
-// is ours (tokens) rather than auth.NewCachedTokenProvider because that
-// one cannot be told a token was refused.
+// and the authorizing transport are ours (tokens, authTransport) because
+// the library's cannot be told a token was refused; the key-for-token
+// exchange is the library's (auth.New2LOTokenProvider).
 
 // defaultTokenURL is Google's OAuth endpoint, for keys without token_uri.
 const defaultTokenURL = "https://oauth2.googleapis.com/token"
 
-// tokens caches the access token of one scope. It is the token provider of
-// the adapter's credentials, can drop a refused token, and remembers
-// whether Google refuses the credentials (see CredentialsError).
+// tokens caches the access token of one scope, can drop a refused token,
+// and remembers whether Google refuses the credentials (CredentialsError).
 type tokens struct {
 	account  string
 	exchange auth.TokenProvider // the uncached JWT-for-token exchange
@@ -37,7 +37,7 @@ type tokens struct {
 
 	mu      sync.Mutex
 	current *auth.Token
-	refused error // why Google refuses the credentials; nil when the last exchange worked
+	refused error // why Google refuses the credentials; nil since the last exchange or API answer that worked
 }
 
 // newTokens reads the service-account key and prepares the exchange for

@@ -10,6 +10,8 @@
 package googlefake
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,6 +21,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -64,8 +67,10 @@ type Fault struct {
 	Reason     string        // Google's error reason; empty picks the usual one for Status
 	Message    string        // empty picks the usual one for Reason
 	RetryAfter time.Duration // when > 0, sent as a Retry-After header (whole seconds)
-	// Delay holds the answer back this long (on top of [Server.SetLatency]);
-	// a client giving up earlier gets nothing, and the call has no effect.
+	// Delay makes the answer slow (on top of [Server.SetLatency]). With a
+	// Status, the error comes after Delay. Without, the request takes effect
+	// at once and only its answer waits, as when Google is slow to answer:
+	// a client that gives up first does not learn the outcome.
 	Delay time.Duration
 }
 
@@ -349,30 +354,7 @@ func (s *Server) routes() http.Handler {
 // wrap applies what every endpoint shares: counting, latency, injected
 // faults, then authorization (scopes nil: no bearer needed).
 func (s *Server) wrap(method string, scopes []string, h handlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[method]++
-		latency := s.latency
-		var fault *Fault
-		if q := s.faults[method]; len(q) > 0 {
-			fault = &q[0]
-			s.faults[method] = q[1:]
-			latency += fault.Delay
-			if fault.Status == 0 {
-				fault = nil // only slow
-			}
-		}
-		s.mu.Unlock()
-
-		if latency > 0 {
-			t := time.NewTimer(latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
+	serve := func(w http.ResponseWriter, r *http.Request, fault *Fault) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if fault != nil {
 			writeFault(w, method, *fault)
@@ -383,6 +365,78 @@ func (s *Server) wrap(method string, scopes []string, h handlerFunc) http.Handle
 		}
 		h(w, r)
 	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.calls[method]++
+		latency := s.latency
+		var fault *Fault
+		var late time.Duration // the request takes effect, its answer waits
+		if q := s.faults[method]; len(q) > 0 {
+			f := q[0]
+			s.faults[method] = q[1:]
+			if f.Status == 0 {
+				late = f.Delay
+			} else {
+				latency += f.Delay
+				fault = &f
+			}
+		}
+		s.mu.Unlock()
+
+		if !wait(r, latency) {
+			return
+		}
+		if late == 0 {
+			serve(w, r, fault)
+			return
+		}
+		held := &heldAnswer{header: http.Header{}}
+		serve(held, r, nil)
+		if wait(r, late) {
+			held.sendTo(w)
+		}
+	}
+}
+
+// wait sleeps for d unless the client goes away first (false then).
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// heldAnswer keeps a handler's answer to send it later.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header { return a.header }
+
+func (a *heldAnswer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+	}
+}
+
+func (a *heldAnswer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(p)
+}
+
+func (a *heldAnswer) sendTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), a.header)
+	w.WriteHeader(cmp.Or(a.status, http.StatusOK))
+	w.Write(a.body.Bytes()) //nolint:errcheck // the client went away
 }
 
 // apiError is Google's JSON error, as googleapi.Error parses it.
