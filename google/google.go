@@ -4,7 +4,8 @@
 //
 // Both authenticate as a service account with the least scope they need,
 // build their client once and reuse it, so the access token is fetched once
-// per token lifetime. Every API call gets a deadline, transient failures are
+// per token lifetime; a token Google refuses early (401) is replaced and the
+// request repeated once. Every API call gets a deadline, transient failures are
 // retried with capped exponential backoff and full jitter (honouring
 // Retry-After), and Google's errors are translated into moffman's error
 // vocabulary with messages that say what to fix.

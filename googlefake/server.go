@@ -5,7 +5,10 @@
 // service-account key from [Server.KeyJSON]), so the wire format, the error
 // bodies and the token flow are exercised exactly as against Google. Test
 // hooks seed state ([Server.AddCalendar], [Server.AddManualEvent],
-// [Server.SetSheetValues]), inject faults ([Server.FailNext]) and inspect the
+// [Server.SetSheetValues]), inject faults and slow answers
+// ([Server.FailNext], [Server.InjectFault]), play what a long-running
+// service meets ([Server.RevokeTokens], [Server.SetKeyRevoked],
+// [Server.Unshare], [Server.Share], [Server.Restore]) and inspect the
 // result ([Server.Event], [Server.Calls]).
 package googlefake
 
