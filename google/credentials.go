@@ -41,8 +41,8 @@ type tokens struct {
 }
 
 // newTokens reads the service-account key and prepares the exchange for
-// scope; tokenClient sends the exchanges (nil: the library's default).
-func newTokens(key []byte, account, scope string, tokenClient *http.Client) (*tokens, error) {
+// scope (sent with the library's default client).
+func newTokens(key []byte, account, scope string) (*tokens, error) {
 	var kf struct {
 		PrivateKey   string `json:"private_key"`
 		PrivateKeyID string `json:"private_key_id"`
@@ -64,7 +64,6 @@ func newTokens(key []byte, account, scope string, tokenClient *http.Client) (*to
 		PrivateKeyID: kf.PrivateKeyID,
 		Scopes:       []string{scope},
 		TokenURL:     kf.TokenURI,
-		Client:       tokenClient,
 	})
 	if err != nil {
 		return nil, moffman.WrapError(moffman.Invalid, err, "cannot use the service-account key (google_api.service_account_key_path)")

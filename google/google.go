@@ -109,7 +109,7 @@ func newHTTPClient(o Options, account, scope string) (*http.Client, *tokens, err
 	if o.HTTPClient != nil && o.HTTPClient.Transport != nil {
 		base = o.HTTPClient.Transport
 	}
-	tk, err := newTokens(o.KeyJSON, account, scope, nil)
+	tk, err := newTokens(o.KeyJSON, account, scope)
 	if err != nil {
 		return nil, nil, err
 	}
