@@ -15,34 +15,17 @@ import (
 	"time"
 
 	"github.com/moffman/moffman/googlefake"
+	"github.com/moffman/moffman/internal/testlog"
 )
-
-// syncBuffer collects the service's log, written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var addressRE = regexp.MustCompile(`address=(http://[0-9.:]+)`)
 
 // startService runs run() with the given arguments until the test ends and
 // returns the service's base URL and its log.
-func startService(t *testing.T, args []string, environ []string) (string, *syncBuffer, func() error) {
+func startService(t *testing.T, args []string, environ []string) (string, *testlog.Buffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, environ, &bytes.Buffer{}, logs) }()
 	var once sync.Once
