@@ -107,10 +107,7 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	if err != nil {
 		return err
 	}
-	byro, err := startByro()
-	if err != nil {
-		return err
-	}
+	byro := startByro()
 	defer byro.Close()
 	users := manualUsers(50)
 	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offs, ManualUsers: users, KeyPath: keyPath,
