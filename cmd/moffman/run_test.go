@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -216,4 +218,37 @@ google_api:
   calendar_endpoint: ` + fake.CalendarEndpoint() + `
   sheets_endpoint: ` + fake.SheetsEndpoint() + `
 `
+}
+
+// A start that cannot complete says which key to fix, and leaves the
+// store closed: the same store opens again right after.
+func TestRunStartFailuresNameTheKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	store := filepath.Join(dir, "store.db")
+	cfg := writeConfig(t, dir, officeConfig)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port taken", []string{"--rest-api--port", port}, "rest_api: cannot listen on 127.0.0.1:" + port},
+		{"no key file", []string{"--google-api--service-account-key-path", filepath.Join(dir, "missing.json")}, "google_api.service_account_key_path: cannot read the key file"},
+	} {
+		args := append([]string{"--config", cfg, "--general--storage-path", store}, tc.args...)
+		err := run(context.Background(), args, nil, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	base, _, _ := startService(t, []string{"--config", cfg, "--general--storage-path", store}, nil)
+	if status, _ := getJSON(t, base+"/api/v1/offices"); status != 200 {
+		t.Errorf("the store after the failed starts: %d", status)
+	}
 }
