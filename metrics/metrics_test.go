@@ -225,7 +225,9 @@ type syncStatus struct {
 	err  error
 }
 
-func (s *syncStatus) Status(context.Context) ([]moffman.OfficeSyncStatus, error) { return s.list, s.err }
+func (s *syncStatus) Status(context.Context) ([]moffman.OfficeSyncStatus, error) {
+	return s.list, s.err
+}
 
 func TestSyncAndQueueGauges(t *testing.T) {
 	m := metrics.New()
