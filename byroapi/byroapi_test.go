@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/byroapi/byroapitest"
 )
 
 // vectors is shared/testdata/form_templates.json, as the Python service
@@ -355,30 +354,14 @@ func TestNewErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-// byroapi is a fake Byroapi that records what it receives.
-type byroapi struct {
-	status int
-	body   string
-	got    chan []byte
-}
-
-func (b *byroapi) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	data, _ := io.ReadAll(r.Body)
-	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || r.URL.Path != "/fill" {
-		http.Error(w, "want POST /fill with JSON", http.StatusMethodNotAllowed)
-		return
-	}
-	b.got <- data
-	w.WriteHeader(b.status)
-	io.WriteString(w, b.body)
-}
-
-func serve(t *testing.T, status int, body string) (*Client, *byroapi) {
+// serve starts a fake Byroapi answering status and body, and a client of it.
+func serve(t *testing.T, status int, body string) (*Client, *byroapitest.Server) {
 	t.Helper()
-	fake := &byroapi{status: status, body: body, got: make(chan []byte, 1)}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	c, err := New(fullConfig(srv.URL+"/fill"), srv.Client())
+	fake := byroapitest.Start(t)
+	if status != http.StatusOK {
+		fake.Fail(status, body)
+	}
+	c, err := New(fullConfig(fake.URL), fake.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +373,11 @@ func TestIssueFormDelivers(t *testing.T) {
 	if err := c.IssueForm(context.Background(), jan, visit); err != nil {
 		t.Fatal(err)
 	}
-	got := decode(t, <-fake.got)
+	sent := fake.Delivered()
+	if len(sent) != 1 || sent[0].Method != http.MethodPost || sent[0].ContentType != "application/json" {
+		t.Fatalf("Byroapi received %+v; want one JSON POST", fake.Requests())
+	}
+	got := decode(t, sent[0].Body)
 	if want := decode(t, []byte(fullBody)); !reflect.DeepEqual(got, want) {
 		t.Errorf("Byroapi received\n %v\nwant %v", got, want)
 	}
@@ -430,19 +417,12 @@ func TestIssueFormLongBodyIsCut(t *testing.T) {
 	}
 }
 
-// hanging starts a Byroapi that answers only when the test ends.
+// hanging starts a Byroapi that never answers.
 func hanging(t *testing.T) *Client {
 	t.Helper()
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { close(release) })
-	c, err := New(fullConfig(srv.URL), srv.Client())
+	fake := byroapitest.Start(t)
+	fake.Hang(true)
+	c, err := New(fullConfig(fake.URL), fake.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,10 +463,9 @@ func TestIssueFormDefaultTimeout(t *testing.T) {
 }
 
 func TestIssueFormUnreachable(t *testing.T) {
-	srv := httptest.NewServer(http.NotFoundHandler())
-	url := srv.URL
-	srv.Close()
-	c := newClient(t, fullConfig(url))
+	fake := byroapitest.New()
+	fake.Close()
+	c := newClient(t, fullConfig(fake.URL))
 	if err := c.IssueForm(context.Background(), jan, visit); !moffman.IsCode(err, moffman.Unavailable) {
 		t.Errorf("IssueForm = %v; want Unavailable", err)
 	}

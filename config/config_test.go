@@ -503,80 +503,20 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-// pythonConfig is a configuration as deployments of the Python service
-// wrote it: every key, 4-space indentation, numbers as employee numbers.
-const pythonConfig = `
-general:
-    log_level: WARNING
-    manual_calendar_check_interval: 3600
-    storage_path: /var/lib/moffman/moffman_store.dbm
-
-google_api:
-    service_account_key_path: /etc/moffman/service_account.json
-
-manual_users:
-    user_list:
-        - id: jan.novak@acme.com
-          first_name: Jan
-          last_name: Novák
-          employee_number: 1234
-        - id: petra.svobodova@acme.com
-          first_name: Petra
-          last_name: Svobodová
-          employee_number: "0042"
-    google_config:
-        sheet_id: 1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms
-        range: Manual users!A2:D
-        update_interval: 3600
-
-offices:
-    office_list:
-        - name: prague
-          id: c_prague@group.calendar.google.com
-        - name: brno
-          id: c_brno@group.calendar.google.com
-    google_config:
-        sheet_id: null
-        range: null
-        update_interval: null
-
-forms:
-    template: attendance_form
-    url: http://byroapi:8080/api/v1/form
-    date_format: DD.MM.YYYY
-    attachment_date_format: YYYY-MM-DD
-    cc_to_creator: false
-    email:
-        from:
-            moffman@acme.com: Moffman
-        to:
-            office@acme.com: Office
-        cc: {}
-        subject: "Some office attendance - {user_name} ({date_from} - {date_to})"
-        contents: "Hey, here's the form regarding someone's office attendance ({user_name}: {date_from} - {date_to}).\n\nThanks,\nJosef"
-        attachments: "attendance_{user_name}_{date_from_attachment}.pdf"
-
-calendar:
-    colors:
-        unapproved: 4
-        approved: 10
-    checking_range:
-        min:
-            weeks: -2
-        max:
-            weeks: 4
-    date_format: YYYY-MM-DD
-    end_date_corrective:
-        days: -1
-
-rest_api:
-    addr: 127.0.0.1
-    port: 8081
-`
+// pythonConfig is ../testdata/python_config.yaml, a configuration as
+// deployments of the Python service wrote it.
+func pythonConfig(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/python_config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func TestPythonConfig(t *testing.T) {
 	t.Parallel()
-	got := mustLoad(t, pythonConfig, nil)
+	got := mustLoad(t, pythonConfig(t), nil)
 	want := wantDefaults()
 	want.General = General{LogLevel: "WARNING", ManualCalendarCheckInterval: 3600, StoragePath: ptr("/var/lib/moffman/moffman_store.dbm")}
 	want.GoogleAPI.ServiceAccountKeyPath = ptr("/etc/moffman/service_account.json")
@@ -662,7 +602,7 @@ rest_api:
 // Masked output without secrets loads back into the same configuration.
 func TestMaskedRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, file := range []string{"", pythonConfig, "rest_api:\n  shutdown_timeout: 2.5\ncalendar:\n  end_date_corrective: {}\n"} {
+	for _, file := range []string{"", pythonConfig(t), "rest_api:\n  shutdown_timeout: 2.5\ncalendar:\n  end_date_corrective: {}\n"} {
 		c := mustLoad(t, file, nil)
 		out, err := c.Masked()
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 // Load may refuse them but must never panic, and what it accepts must
 // show through Masked and load back.
 func FuzzLoad(f *testing.F) {
-	f.Add(pythonConfig, "9000", "--rest-api--port")
+	f.Add(pythonConfig(f), "9000", "--rest-api--port")
 	f.Add(string(Template), `[{"name":"prague","id":"x@group.calendar.google.com"}]`, `{"weeks": -1}`)
 	f.Add("general: [\n", "{", "[")
 	f.Add("a: &a [*a]\nb: *a\n", "null", "~")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/googlefake"
+	"github.com/moffman/moffman/internal/testlog"
 )
 
 const testCal = "prague@group.calendar.google.com"
@@ -30,7 +31,7 @@ type env struct {
 	cal   *Calendar
 	rec   *recorder
 	calls *callLog
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	opts  Options
 }
 
@@ -44,7 +45,7 @@ func newEnv(t *testing.T, edit ...func(*Options)) *env {
 		t.Fatal(err)
 	}
 	fake.AddCalendar(testCal, true)
-	e := &env{fake: fake, rec: &recorder{base: http.DefaultTransport}, calls: &callLog{}, logs: &syncBuffer{}}
+	e := &env{fake: fake, rec: &recorder{base: http.DefaultTransport}, calls: &callLog{}, logs: &testlog.Buffer{}}
 	e.opts = Options{
 		KeyJSON:          fake.KeyJSON(),
 		CalendarEndpoint: fake.CalendarEndpoint(),
@@ -161,23 +162,6 @@ func (c *callLog) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Join(c.all, "; ")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // wantCode fails unless err carries code.

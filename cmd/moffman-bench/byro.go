@@ -1,11 +1,10 @@
 package main
 
 import (
-	"encoding/json"
-	"net"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/moffman/moffman/byroapi/byroapitest"
 )
 
 // formKey identifies the manual event a form is for: the bench gives every
@@ -14,87 +13,43 @@ type formKey struct {
 	User, From, To string // user_id, date_from, date_to (YYYY-MM-DD)
 }
 
-// byroFake is an in-process Byroapi: it accepts form requests (200) and
-// records when each was accepted, or answers 503 while it is down.
-type byroFake struct {
-	mu       sync.Mutex
-	down     bool
-	forms    map[formKey][]time.Time
-	refused  int
-	bad      int
-	srv      *http.Server
-	URL      string
-	accepted int
-}
+// byroFake is the in-process Byroapi (byroapitest), read the way the bench
+// matches forms to manual events.
+type byroFake struct{ *byroapitest.Server }
 
-func startByro() (*byroFake, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	b := &byroFake{forms: map[formKey][]time.Time{}, URL: "http://" + ln.Addr().String() + "/forms"}
-	b.srv = &http.Server{Handler: http.HandlerFunc(b.serve), ReadHeaderTimeout: 10 * time.Second}
-	go b.srv.Serve(ln) //nolint:errcheck // ends with Close
-	return b, nil
-}
-
-func (b *byroFake) serve(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Template string `json:"template"`
-		FormData struct {
-			UserID   string `json:"user_id"`
-			DateFrom string `json:"date_from"`
-			DateTo   string `json:"date_to"`
-		} `json:"form_data"`
-	}
-	err := json.NewDecoder(r.Body).Decode(&req)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch {
-	case b.down:
-		b.refused++
-		http.Error(w, `{"detail": "byroapi is down (moffman-bench)"}`, http.StatusServiceUnavailable)
-	case err != nil || r.Method != http.MethodPost || req.Template == "":
-		b.bad++
-		http.Error(w, `{"detail": "bad form request"}`, http.StatusBadRequest)
-	default:
-		k := formKey{req.FormData.UserID, req.FormData.DateFrom, req.FormData.DateTo}
-		b.forms[k] = append(b.forms[k], time.Now())
-		b.accepted++
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status": "ok"}`)) //nolint:errcheck // the client went away
-	}
-}
+func startByro() *byroFake { return &byroFake{byroapitest.New()} }
 
 // setDown makes Byroapi refuse (503) or accept forms.
-func (b *byroFake) setDown(down bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.down = down
-}
+func (b *byroFake) setDown(down bool) { b.SetDown(down) }
 
-// snapshot returns a copy of the accepted forms and the counts.
+// snapshot returns when each form was accepted, by key, and how many
+// requests were accepted, refused (503, while down) and bad (any other
+// answer).
 func (b *byroFake) snapshot() (forms map[formKey][]time.Time, accepted, refused, bad int) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	forms = make(map[formKey][]time.Time, len(b.forms))
-	for k, v := range b.forms {
-		forms[k] = append([]time.Time(nil), v...)
+	forms = map[formKey][]time.Time{}
+	for _, r := range b.Requests() {
+		switch r.Status {
+		case http.StatusOK:
+			k := formKey{r.UserID, r.DateFrom, r.DateTo}
+			forms[k] = append(forms[k], r.At)
+			accepted++
+		case http.StatusServiceUnavailable:
+			refused++
+		default:
+			bad++
+		}
 	}
-	return forms, b.accepted, b.refused, b.bad
+	return forms, accepted, refused, bad
 }
 
 // delivered counts the keys with at least one form.
 func (b *byroFake) delivered(keys []formKey) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	forms, _, _, _ := b.snapshot()
 	n := 0
 	for _, k := range keys {
-		if len(b.forms[k]) > 0 {
+		if len(forms[k]) > 0 {
 			n++
 		}
 	}
 	return n
 }
-
-func (b *byroFake) Close() { _ = b.srv.Close() }

@@ -162,6 +162,7 @@ func startServer(ctx context.Context, bin, config string, port int) (*server, er
 	s := &server{bin: bin, config: config, port: port, base: "http://127.0.0.1:" + strconv.Itoa(port),
 		log: &tail{max: 64 << 10}, done: make(chan struct{})}
 	s.cmd = exec.Command(bin, "--config", config)
+	s.cmd.Env = childEnv()
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = childAttr()
 	if err := s.cmd.Start(); err != nil {
@@ -177,6 +178,20 @@ func startServer(ctx context.Context, bin, config string, port int) (*server, er
 		return nil, err
 	}
 	return s, nil
+}
+
+// childEnv is the environment moffman runs with: only what any process
+// needs from the bench's. The configuration is the file alone, and the
+// bench's own variables stay out (moffman refuses MOFFMAN_ variables it
+// does not know, such as a test switch set for go test ./...).
+func childEnv() []string {
+	var env []string
+	for _, name := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
 }
 
 func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {

@@ -127,10 +127,7 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	if err != nil {
 		return err
 	}
-	byro, err := startByro()
-	if err != nil {
-		return err
-	}
+	byro := startByro()
 	defer byro.Close()
 	users := manualUsers(100)
 

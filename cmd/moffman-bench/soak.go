@@ -89,47 +89,114 @@ type soakWorker struct {
 	n       int
 }
 
+// soakRun is one soak's moving parts: the fakes, the service (replaced
+// by its restart), the senders' records and what the timeline did.
+type soakRun struct {
+	e        *env
+	p        soakParams
+	offs     []office
+	users    []manualUser
+	fake     *googlefake.Server
+	byro     *byroFake
+	srv      *server
+	workers  []*soakWorker
+	faults   *faultInjector
+	manual   []manualRecord
+	kills    []time.Time
+	downtime time.Duration // kill → listening again
+	peak     int64         // the largest VmHWM of the processes
+}
+
+// soakTimes are the timeline's moments, from the start of the load.
+type soakTimes struct{ down, kill, up time.Duration }
+
 func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
-	down, kill, up := p.Duration*30/100, p.Duration*45/100, p.Duration*65/100
-	kill = max(kill, down+time.Second) // Byroapi answered its last form long before: nothing in flight
-	up = max(up, kill+time.Second)
+	at := soakTimes{p.Duration * 30 / 100, p.Duration * 45 / 100, p.Duration * 65 / 100}
+	at.kill = max(at.kill, at.down+time.Second) // Byroapi answered its last form long before: nothing in flight
+	at.up = max(at.up, at.kill+time.Second)
 	r.Settings = fmt.Sprintf("%s at %.0f req/s (≤ %d in flight), %d offices, %.0f%% of Calendar calls failing (500/429), "+
 		"Byroapi down %.1f–%.1f s, SIGKILL + restart at %.1f s (while Byroapi is down: no form in flight), %d manual events added",
-		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, down.Seconds(), up.Seconds(), kill.Seconds(), p.Manual)
+		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, at.down.Seconds(), at.up.Seconds(), at.kill.Seconds(), p.Manual)
 	dir, err := e.scenarioDir("soak")
 	if err != nil {
 		return err
 	}
 	fctx, stopFake := context.WithCancel(ctx)
 	defer stopFake()
-	offs := benchOffices(p.Offices, "group.calendar.google.com")
-	fake, keyPath, err := startFake(fctx, dir, offs)
+	s := &soakRun{e: e, p: p, offs: benchOffices(p.Offices, "group.calendar.google.com"), users: manualUsers(50)}
+	fake, keyPath, err := startFake(fctx, dir, s.offs)
 	if err != nil {
 		return err
 	}
-	byro, err := startByro()
+	s.fake, s.byro = fake, startByro()
+	defer s.byro.Close()
+	s.srv, err = e.launch(ctx, serviceConfig{Dir: dir, Offices: s.offs, ManualUsers: s.users, KeyPath: keyPath,
+		CalendarURL: fake.CalendarEndpoint(), FormsURL: s.byro.URL, CheckInterval: 1})
 	if err != nil {
 		return err
 	}
-	defer byro.Close()
-	users := manualUsers(50)
-	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offs, ManualUsers: users, KeyPath: keyPath,
-		CalendarURL: fake.CalendarEndpoint(), FormsURL: byro.URL, CheckInterval: 1})
-	if err != nil {
-		return err
-	}
-	defer func() { srv.kill() }()
-	base := srv.base // the restarted server listens on the same port
+	defer func() { s.srv.kill() }()
 
-	client := newHTTPClient(p.InFlight)
-	defer client.CloseIdleConnections()
-	gen := newGenerator(offs, 2000, 250, firstDay)
-	workers := make([]*soakWorker, p.InFlight)
-	for i := range workers {
-		workers[i] = &soakWorker{}
+	e.logf("soak: %s", r.Settings)
+	load, err := s.runLoad(ctx, at)
+	if err != nil {
+		return err
 	}
-	send := func(ctx context.Context, w int) (int, error) {
-		wk := workers[w]
+	r.Loads = append(r.Loads, load)
+	e.logf("soak: load done; waiting up to %s for %d manual events to be approved", p.Drain, len(s.manual))
+	drained := s.drain(ctx)
+	time.Sleep(time.Second) // a repeated form or a late write would come now
+	s.peak = max(s.peak, s.srv.mem.Peak())
+	if err := s.srv.stop(); err != nil {
+		r.note("stopping moffman: %v", err)
+	}
+	s.report(r, load, drained)
+	return nil
+}
+
+// runLoad sends the reservations at a fixed rate while faults are injected,
+// manual events are added and the timeline takes Byroapi down and kills
+// moffman; it returns when all of that has ended.
+func (s *soakRun) runLoad(ctx context.Context, at soakTimes) (*LoadStats, error) {
+	client := newHTTPClient(s.p.InFlight)
+	defer client.CloseIdleConnections()
+	send := s.sender(client, s.srv.base) // the restarted server listens on the same port
+	start := time.Now()
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	loadDone := make(chan *LoadStats, 1)
+	go func() {
+		loadDone <- fixedRate(loadCtx, "moffman → googlefake, fixed rate", s.p.Rate, s.p.InFlight, s.p.Duration, send)
+	}()
+	s.faults = &faultInjector{fake: s.fake, share: s.p.FaultShare, methods: []string{googlefake.MethodEventsInsert,
+		googlefake.MethodEventsPatch, googlefake.MethodEventsGet, googlefake.MethodEventsList}}
+	faultCtx, stopFaults := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	bg.Go(func() { s.faults.run(faultCtx) })
+	var manualErr error
+	bg.Go(func() { manualErr = s.addManualEvents(loadCtx, start) })
+
+	terr := s.timeline(ctx, start, at)
+	s.byro.setDown(false)
+	load := <-loadDone
+	stopFaults()
+	bg.Wait()
+	if terr != nil {
+		return nil, terr
+	}
+	return load, manualErr
+}
+
+// sender is the load's operation: each worker registers new reservations,
+// approves some it registered, and now and then one never registered.
+func (s *soakRun) sender(client *http.Client, base string) op {
+	gen := newGenerator(s.offs, 2000, 250, firstDay)
+	s.workers = make([]*soakWorker, s.p.InFlight)
+	for i := range s.workers {
+		s.workers[i] = &soakWorker{}
+	}
+	return func(ctx context.Context, w int) (int, error) {
+		wk := s.workers[w]
 		wk.n++
 		var res reservation
 		approve := false
@@ -149,111 +216,86 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 		}
 		return status, err
 	}
+}
 
-	e.logf("soak: %s", r.Settings)
-	start := time.Now()
-	loadCtx, stopLoad := context.WithCancel(ctx)
-	defer stopLoad()
-	loadDone := make(chan *LoadStats, 1)
-	go func() {
-		loadDone <- fixedRate(loadCtx, "moffman → googlefake, fixed rate", p.Rate, p.InFlight, p.Duration, send)
-	}()
-	faults := &faultInjector{fake: fake, share: p.FaultShare, methods: []string{googlefake.MethodEventsInsert,
-		googlefake.MethodEventsPatch, googlefake.MethodEventsGet, googlefake.MethodEventsList}}
-	faultCtx, stopFaults := context.WithCancel(ctx)
-	var bg sync.WaitGroup
-	bg.Go(func() { faults.run(faultCtx) })
+// addManualEvents adds the manual events at the fake, spread over the load.
+func (s *soakRun) addManualEvents(ctx context.Context, start time.Time) error {
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	var manual []manualRecord
-	var manualErr error
-	bg.Go(func() {
-		for k := range p.Manual {
-			if !sleepUntil(loadCtx, start.Add(time.Duration(k)*p.Duration/time.Duration(p.Manual))) {
-				return
-			}
-			m, err := addManual(fake, offs[k%len(offs)].ID, users, k, today)
-			if err != nil {
-				manualErr = err
-				return
-			}
-			manual = append(manual, m)
+	for k := range s.p.Manual {
+		if !sleepUntil(ctx, start.Add(time.Duration(k)*s.p.Duration/time.Duration(s.p.Manual))) {
+			return nil
 		}
-	})
-
-	var kills []time.Time
-	var downtime time.Duration
-	peak := int64(0)
-	timeline := func() error {
-		if !sleepUntil(ctx, start.Add(down)) {
-			return ctx.Err()
-		}
-		byro.setDown(true)
-		e.logf("soak: Byroapi down")
-		if !sleepUntil(ctx, start.Add(kill)) {
-			return ctx.Err()
-		}
-		peak = max(peak, srv.mem.Peak())
-		srv.kill()
-		t := time.Now()
-		kills = append(kills, t)
-		e.logf("soak: moffman killed (SIGKILL); restarting")
-		restarted, err := srv.restart(ctx)
+		m, err := addManual(s.fake, s.offs[k%len(s.offs)].ID, s.users, k, today)
 		if err != nil {
-			return fmt.Errorf("restart after SIGKILL: %w", err)
+			return err
 		}
-		srv = restarted
-		downtime = time.Since(t)
-		if !sleepUntil(ctx, start.Add(up)) {
-			return ctx.Err()
-		}
-		byro.setDown(false)
-		e.logf("soak: Byroapi up")
-		return nil
+		s.manual = append(s.manual, m)
 	}
-	terr := timeline()
-	byro.setDown(false)
-	load := <-loadDone
-	stopFaults()
-	bg.Wait()
-	if terr != nil {
-		return terr
-	}
-	if manualErr != nil {
-		return manualErr
-	}
-	r.Loads = append(r.Loads, load)
+	return nil
+}
 
-	e.logf("soak: load done; waiting up to %s for %d manual events to be approved", p.Drain, len(manual))
-	keys := make([]formKey, len(manual))
-	for i, m := range manual {
+// timeline takes Byroapi down, kills and restarts moffman while it is
+// down, and brings Byroapi back.
+func (s *soakRun) timeline(ctx context.Context, start time.Time, at soakTimes) error {
+	if !sleepUntil(ctx, start.Add(at.down)) {
+		return ctx.Err()
+	}
+	s.byro.setDown(true)
+	s.e.logf("soak: Byroapi down")
+	if !sleepUntil(ctx, start.Add(at.kill)) {
+		return ctx.Err()
+	}
+	s.peak = max(s.peak, s.srv.mem.Peak())
+	s.srv.kill()
+	t := time.Now()
+	s.kills = append(s.kills, t)
+	s.e.logf("soak: moffman killed (SIGKILL); restarting")
+	restarted, err := s.srv.restart(ctx)
+	if err != nil {
+		return fmt.Errorf("restart after SIGKILL: %w", err)
+	}
+	s.srv = restarted
+	s.downtime = time.Since(t)
+	if !sleepUntil(ctx, start.Add(at.up)) {
+		return ctx.Err()
+	}
+	s.byro.setDown(false)
+	s.e.logf("soak: Byroapi up")
+	return nil
+}
+
+// drain waits, up to the drain time, until every manual event is approved
+// and has its form; it returns how long that took.
+func (s *soakRun) drain(ctx context.Context) time.Duration {
+	keys := make([]formKey, len(s.manual))
+	for i, m := range s.manual {
 		keys[i] = m.Form
 	}
-	drainStart := time.Now()
-	for time.Since(drainStart) < p.Drain && ctx.Err() == nil {
+	start := time.Now()
+	for time.Since(start) < s.p.Drain && ctx.Err() == nil {
 		done := 0
-		for _, m := range manual {
-			if approved(fake, m.Calendar, m.ID) {
+		for _, m := range s.manual {
+			if approved(s.fake, m.Calendar, m.ID) {
 				done++
 			}
 		}
-		if done == len(manual) && byro.delivered(keys) == len(manual) {
+		if done == len(s.manual) && s.byro.delivered(keys) == len(s.manual) {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	drained := time.Since(drainStart)
-	time.Sleep(time.Second) // a repeated form or a late write would come now
-	peak = max(peak, srv.mem.Peak())
-	if err := srv.stop(); err != nil {
-		r.note("stopping moffman: %v", err)
-	}
+	return time.Since(start)
+}
 
-	in := ledgerInput{Manual: manual, Kills: kills, CrashWindow: time.Second}
-	for _, wk := range workers {
+// report computes the ledger from what was sent, what the calendars hold
+// and what Byroapi accepted, and writes it with the facts into r.
+func (s *soakRun) report(r *Report, load *LoadStats, drained time.Duration) {
+	in := ledgerInput{Manual: s.manual, Kills: s.kills, CrashWindow: time.Second}
+	for _, wk := range s.workers {
 		in.Requests = append(in.Requests, wk.recs...)
 	}
-	for _, o := range offs {
-		for _, ev := range fake.Events(o.ID) {
+	for _, o := range s.offs {
+		for _, ev := range s.fake.Events(o.ID) {
 			ce := calEvent{Calendar: o.ID, ID: ev.ID, Cancelled: ev.Status == moffman.StatusCancelled}
 			if ev.ExtendedProperties != nil {
 				ce.RequestKey = ev.ExtendedProperties.Private[moffman.PropRequestDT]
@@ -263,20 +305,21 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 		}
 	}
 	var accepted, refused int
-	in.Forms, accepted, refused, _ = byro.snapshot()
+	in.Forms, accepted, refused, _ = s.byro.snapshot()
 	l := computeLedger(in)
 	r.Ledger = &l
 
+	faults := s.faults
 	r.fact("fault injection: Calendar calls failed on purpose", float64(faults.injected),
 		fmt.Sprintf("of %d calls (%.1f%%; googlefake has no probabilistic fault: a loop queues InjectFault)", faults.calls, 100*float64(faults.injected)/float64(max(faults.calls, 1))))
 	if load.Late > 0 {
 		r.fact("requests sent > 100 ms behind schedule (the bench could not keep up)", float64(load.Late), "")
 	}
-	r.fact("moffman down after SIGKILL (kill → listening again)", downtime.Seconds(), "s")
+	r.fact("moffman down after SIGKILL (kill → listening again)", s.downtime.Seconds(), "s")
 	r.fact("forms refused while Byroapi was down", float64(refused), "")
 	r.fact("forms accepted", float64(accepted), "")
 	r.fact("drain after the load (manual events done)", drained.Seconds(), "s")
-	r.fact("server RSS peak (VmHWM, both processes)", mb(peak), "MB")
+	r.fact("server RSS peak (VmHWM, both processes)", mb(s.peak), "MB")
 	r.check("reservations lost (acknowledged, not in the calendar)", "0", fmt.Sprint(l.Lost), l.Lost == 0, true)
 	r.check("reservations duplicated (> 1 event for one request)", "0", fmt.Sprint(l.Duplicated), l.Duplicated == 0, true)
 	r.check("approvals lost (acknowledged, event not approved)", "0", fmt.Sprint(l.ApprovalsLost), l.ApprovalsLost == 0, true)
@@ -287,7 +330,6 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	if l.FormsCrashWindow > 0 {
 		r.note("%d form(s) repeated in the documented crash window (Byroapi accepted, the process was killed before recording it)", l.FormsCrashWindow)
 	}
-	return nil
 }
 
 // sleepUntil waits for t; false when ctx ended first.

@@ -18,14 +18,14 @@ import (
 // chromiumPath is the browser the end-to-end test drives. CI installs it
 // (.ci/run) and sets CI=true, and there the test never skips. Elsewhere it
 // skips, saying how to run it, when the browser is missing, so that the
-// README's test command works on a fresh machine; MOFFMAN_SKIP_BROWSER=1
+// README's test command works on a fresh machine; SKIP_BROWSER=1
 // skips it on purpose.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	const path = "/usr/bin/chromium"
 	ci := os.Getenv("CI") == "true"
-	if os.Getenv("MOFFMAN_SKIP_BROWSER") == "1" && !ci {
-		t.Skip("MOFFMAN_SKIP_BROWSER=1")
+	if os.Getenv("SKIP_BROWSER") == "1" && !ci {
+		t.Skip("SKIP_BROWSER=1")
 	}
 	if _, err := os.Stat(path); err != nil {
 		if !ci {
@@ -60,7 +60,7 @@ type visitor struct {
 
 // TestBrowserWeekView drives the page in headless Chromium: sign in with a
 // token, pick an office, move a week ahead and back, and find people on
-// their days. With MOFFMAN_SCREENSHOT=docs/week-view.png (relative to the
+// their days. With SCREENSHOT_FILE=docs/week-view.png (relative to the
 // repository) it also writes the screenshot the README shows.
 func TestBrowserWeekView(t *testing.T) {
 	t.Parallel()
@@ -227,13 +227,13 @@ func reserveAt(t *testing.T, base, office, name, start, end string, approved boo
 }
 
 // saveScreenshot keeps the screenshot in the test's directory and, with
-// MOFFMAN_SCREENSHOT set, at that path (relative to the repository root).
+// SCREENSHOT_FILE set, at that path (relative to the repository root).
 func saveScreenshot(t *testing.T, png []byte) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(t.TempDir(), "week-view.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dest := os.Getenv("MOFFMAN_SCREENSHOT")
+	dest := os.Getenv("SCREENSHOT_FILE")
 	if dest == "" {
 		return
 	}

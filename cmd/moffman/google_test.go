@@ -1,16 +1,12 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/moffman/moffman/byroapi/byroapitest"
 	"github.com/moffman/moffman/googlefake"
 )
 
@@ -34,17 +30,7 @@ func TestRunOnGoogle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var mu sync.Mutex
-	var forms []map[string]any
-	byro := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(body, &m)
-		mu.Lock()
-		forms = append(forms, m)
-		mu.Unlock()
-	}))
-	t.Cleanup(byro.Close)
+	byro := byroapitest.Start(t)
 
 	cfg := writeConfig(t, dir, googleConfig+`
 general: {storage_path: null}
@@ -98,16 +84,15 @@ rest_api: {addr: 127.0.0.1, port: 0}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(forms) != 1 || forms[0]["form_data"].(map[string]any)["user_id"] != "jan.novak@acme.com" {
-		t.Errorf("forms = %v, want one for jan.novak@acme.com", forms)
+	if forms := byro.Delivered(); len(forms) != 1 || forms[0].UserID != "jan.novak@acme.com" {
+		t.Errorf("forms = %+v, want one for jan.novak@acme.com", byro.Requests())
 	}
 }
 
 // TestRunStartsWithPythonConfig starts the service with a configuration
 // file as the Python service's deployments wrote it (every key, a static
-// office list); only the address and Google's endpoints come from outside.
+// office list); only the paths, the address and the outside services'
+// endpoints come from the environment and options.
 func TestRunStartsWithPythonConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -115,76 +100,17 @@ func TestRunStartsWithPythonConfig(t *testing.T) {
 	fake.AddCalendar("c_prague@group.calendar.google.com", true)
 	fake.AddCalendar("c_brno@group.calendar.google.com", true)
 	fake.SetSheetValues("1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms", "Manual users", [][]string{{"e-mail"}, {"eva@acme.com", "Eva", "Horáková", "7"}})
-	cfg := writeConfig(t, dir, `
-general:
-    log_level: WARNING
-    manual_calendar_check_interval: 3600
-    storage_path: `+filepath.Join(dir, "moffman_store.dbm")+`
-
-google_api:
-    service_account_key_path: `+filepath.Join(dir, "key.json")+`
-
-manual_users:
-    user_list:
-        - id: jan.novak@acme.com
-          first_name: Jan
-          last_name: Novák
-          employee_number: 1234
-    google_config:
-        sheet_id: 1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms
-        range: Manual users!A2:D
-        update_interval: 3600
-
-offices:
-    office_list:
-        - name: prague
-          id: c_prague@group.calendar.google.com
-        - name: brno
-          id: c_brno@group.calendar.google.com
-    google_config:
-        sheet_id: null
-        range: null
-        update_interval: null
-
-forms:
-    template: attendance_form
-    url: http://127.0.0.1:9/api/v1/form
-    date_format: DD.MM.YYYY
-    attachment_date_format: YYYY-MM-DD
-    cc_to_creator: false
-    email:
-        from:
-            moffman@acme.com: Moffman
-        to:
-            office@acme.com: Office
-        cc: {}
-        subject: "Some office attendance - {user_name} ({date_from} - {date_to})"
-        contents: "Hey, here's the form ({user_name}: {date_from} - {date_to}).\n\nThanks,\nJosef"
-        attachments: "attendance_{user_name}_{date_from_attachment}.pdf"
-
-calendar:
-    colors:
-        unapproved: 4
-        approved: 10
-    checking_range:
-        min:
-            weeks: -2
-        max:
-            weeks: 4
-    date_format: YYYY-MM-DD
-    end_date_corrective:
-        days: -1
-
-rest_api:
-    addr: 127.0.0.1
-    port: 8081
-`)
+	byro := byroapitest.Start(t)
 	env := []string{
+		"MOFFMAN_GOOGLE_API__SERVICE_ACCOUNT_KEY_PATH=" + filepath.Join(dir, "key.json"),
 		"MOFFMAN_GOOGLE_API__CALENDAR_ENDPOINT=" + fake.CalendarEndpoint(),
 		"MOFFMAN_GOOGLE_API__SHEETS_ENDPOINT=" + fake.SheetsEndpoint(),
+		"MOFFMAN_FORMS__URL=" + byro.URL,
 		"MOFFMAN_GENERAL__LOG_LEVEL=INFO", // the start-up line is at info
 	}
-	base, _, _ := startService(t, []string{"--config", cfg, "--rest-api--port", "0"}, env)
+	args := []string{"--config", "../../testdata/python_config.yaml",
+		"--general--storage-path", filepath.Join(dir, "moffman_store.dbm"), "--rest-api--port", "0"}
+	base, _, _ := startService(t, args, env)
 	req := `{"user": {"name": "Some User", "email": "user@acme.com"}, "approved": true, "start": "2022-06-28", "end": "2022-06-29", "request_dt": "11:38:00 2020/06/25", "office_id": "brno"}`
 	if status := post(t, base+"/api/v1/reservations", req); status != 200 {
 		t.Fatalf("reserve: %d", status)

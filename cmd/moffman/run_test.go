@@ -5,44 +5,29 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/moffman/moffman/googlefake"
+	"github.com/moffman/moffman/internal/testlog"
 )
-
-// syncBuffer collects the service's log, written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var addressRE = regexp.MustCompile(`address=(http://[0-9.:]+)`)
 
 // startService runs run() with the given arguments until the test ends and
 // returns the service's base URL and its log.
-func startService(t *testing.T, args []string, environ []string) (string, *syncBuffer, func() error) {
+func startService(t *testing.T, args []string, environ []string) (string, *testlog.Buffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, environ, &bytes.Buffer{}, logs) }()
 	var once sync.Once
@@ -233,4 +218,37 @@ google_api:
   calendar_endpoint: ` + fake.CalendarEndpoint() + `
   sheets_endpoint: ` + fake.SheetsEndpoint() + `
 `
+}
+
+// A start that cannot complete says which key to fix, and leaves the
+// store closed: the same store opens again right after.
+func TestRunStartFailuresNameTheKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	store := filepath.Join(dir, "store.db")
+	cfg := writeConfig(t, dir, officeConfig)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"port taken", []string{"--rest-api--port", port}, "rest_api: cannot listen on 127.0.0.1:" + port},
+		{"no key file", []string{"--google-api--service-account-key-path", filepath.Join(dir, "missing.json")}, "google_api.service_account_key_path: cannot read the key file"},
+	} {
+		args := append([]string{"--config", cfg, "--general--storage-path", store}, tc.args...)
+		err := run(context.Background(), args, nil, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
+	}
+	base, _, _ := startService(t, []string{"--config", cfg, "--general--storage-path", store}, nil)
+	if status, _ := getJSON(t, base+"/api/v1/offices"); status != 200 {
+		t.Errorf("the store after the failed starts: %d", status)
+	}
 }

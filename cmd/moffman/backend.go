@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/config"
+	"github.com/moffman/moffman/google"
+	"github.com/moffman/moffman/metrics"
+	"github.com/moffman/moffman/sqlite"
+)
+
+// backend is what moffman stores on, as openBackend chose it from the
+// configuration.
+type backend struct {
+	state       stateStore              // sync tokens, jobs, the last good lists
+	calendar    moffman.Calendar        // the office calendars
+	source      moffman.DirectorySource // the spreadsheet lists; nil: only the static lists
+	system      string                  // the calendar's label in the metrics
+	description string                  // how the start-up line names the calendar
+}
+
+// stateStore is the store moffman keeps its own state in.
+type stateStore interface {
+	moffman.StateStore
+	Ping(ctx context.Context) error // for readiness
+	Close() error
+}
+
+// openBackend chooses and opens the backend: this is the one place that
+// knows which configuration keys select which adapter. The embedded store
+// always holds the state; google_api.service_account_key_path puts the
+// calendars (and the spreadsheet lists) at Google instead. The caller
+// closes b.state.
+func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, mets *metrics.Metrics) (*backend, error) {
+	path := ""
+	if cfg.General.StoragePath != nil {
+		path = *cfg.General.StoragePath
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	warnPythonStore(logger, path)
+	b := &backend{state: store, calendar: store, system: "embedded", description: "embedded store (" + describeStorage(path) + ")"}
+
+	switch {
+	case cfg.GoogleAPI.ServiceAccountKeyPath != nil:
+		err = b.openGoogle(ctx, cfg, logger, mets)
+	case cfg.Offices.GoogleConfig.Enabled() || cfg.ManualUsers.GoogleConfig.Enabled():
+		logger.Warn("a spreadsheet is configured (google_config), but without google_api.service_account_key_path it cannot be read; only the static lists are used")
+	}
+	if err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	return b, nil
+}
+
+// openGoogle puts the calendars at Google Calendar and, when a spreadsheet
+// is configured, reads the lists from Google Sheets.
+func (b *backend) openGoogle(ctx context.Context, cfg *config.Config, logger *slog.Logger, mets *metrics.Metrics) error {
+	keyPath := *cfg.GoogleAPI.ServiceAccountKeyPath
+	key, err := os.ReadFile(keyPath)
+	if err != nil {
+		return fmt.Errorf("google_api.service_account_key_path: cannot read the key file: %w", err)
+	}
+	opts := google.Options{
+		KeyJSON: key, CalendarEndpoint: cfg.GoogleAPI.CalendarEndpoint, SheetsEndpoint: cfg.GoogleAPI.SheetsEndpoint,
+		Logger: logger, OnCall: mets.ObserveAttempt,
+	}
+	gcal, err := google.NewCalendar(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("google_api.service_account_key_path %s: %w", keyPath, err)
+	}
+	b.calendar, b.system = gcal, "google"
+	b.description = "Google Calendar as " + gcal.Account() + " at " + cfg.GoogleAPI.CalendarEndpoint
+	offices, users := sheetRange(cfg.Offices.GoogleConfig), sheetRange(cfg.ManualUsers.GoogleConfig)
+	if offices == (google.SheetRange{}) && users == (google.SheetRange{}) {
+		return nil
+	}
+	sheets, err := google.NewSheets(ctx, opts, offices, users)
+	if err != nil {
+		return err
+	}
+	b.source = sheets
+	return nil
+}
+
+// warnPythonStore says so when the Python service's dbm files lie next to
+// the storage path: moffman does not read them.
+func warnPythonStore(logger *slog.Logger, path string) {
+	if path == "" {
+		return
+	}
+	for _, ext := range []string{".dat", ".dir", ".db", ".pag"} {
+		if _, err := os.Stat(path + ext); err == nil {
+			logger.Warn("found " + path + ext + ", likely the Python moffman's dbm store; moffman does not read it: the first sync lists the checking range instead")
+			return
+		}
+	}
+}
+
+func describeStorage(path string) string {
+	if path == "" {
+		return "in memory"
+	}
+	return path
+}
+
+func sheetRange(s config.SheetSource) google.SheetRange {
+	if !s.Enabled() {
+		return google.SheetRange{}
+	}
+	return google.SheetRange{SpreadsheetID: *s.SheetID, Range: *s.Range}
+}
