@@ -89,6 +89,11 @@ func (a *app) wire(mets *metrics.Metrics) error {
 			if err := state.Ping(ctx); err != nil {
 				return fmt.Errorf("the store does not answer: %w", err)
 			}
+			for _, check := range a.backend.checks {
+				if err := check(); err != nil {
+					return errors.New(moffman.ErrorMessage(err))
+				}
+			}
 			if err := measured.LastError(); err != nil {
 				return fmt.Errorf("the calendar backend was unreachable on its last call: %s", moffman.ErrorMessage(err))
 			}

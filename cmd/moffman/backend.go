@@ -11,6 +11,7 @@ import (
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/google"
 	"github.com/moffman/moffman/metrics"
+	"github.com/moffman/moffman/postgres"
 	"github.com/moffman/moffman/sqlite"
 )
 
@@ -22,6 +23,9 @@ type backend struct {
 	source      moffman.DirectorySource // the spreadsheet lists; nil: only the static lists
 	system      string                  // the calendar's label in the metrics
 	description string                  // how the start-up line names the calendar
+	// checks report conditions readiness must show, such as credentials
+	// the calendar refuses; each returns nil while all is well.
+	checks []func() error
 }
 
 // stateStore is the store moffman keeps its own state in.
@@ -32,21 +36,17 @@ type stateStore interface {
 }
 
 // openBackend chooses and opens the backend: this is the one place that
-// knows which configuration keys select which adapter. The embedded store
-// always holds the state; google_api.service_account_key_path puts the
-// calendars (and the spreadsheet lists) at Google instead. The caller
-// closes b.state.
+// knows which configuration keys select which adapter. The state (and the
+// embedded calendars) live in PostgreSQL when general.database_url is set,
+// else in the SQLite store at general.storage_path;
+// google_api.service_account_key_path puts the calendars (and the
+// spreadsheet lists) at Google instead. The caller closes b.state.
 func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, mets *metrics.Metrics) (*backend, error) {
-	path := ""
-	if cfg.General.StoragePath != nil {
-		path = *cfg.General.StoragePath
-	}
-	store, err := sqlite.Open(ctx, path)
+	b, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	warnPythonStore(logger, path)
-	b := &backend{state: store, calendar: store, system: "embedded", description: "embedded store (" + describeStorage(path) + ")"}
+	store := b.state
 
 	switch {
 	case cfg.GoogleAPI.ServiceAccountKeyPath != nil:
@@ -58,6 +58,28 @@ func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, m
 		return nil, errors.Join(err, store.Close())
 	}
 	return b, nil
+}
+
+// openStore opens the store of moffman's own state, which also holds the
+// calendars unless another calendar backend is configured.
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*backend, error) {
+	if cfg.General.DatabaseURL != nil {
+		pg, err := postgres.Open(ctx, *cfg.General.DatabaseURL, postgres.WithLogger(logger))
+		if err != nil {
+			return nil, err
+		}
+		return &backend{state: pg, calendar: pg, system: "postgres", description: "PostgreSQL"}, nil
+	}
+	path := ""
+	if cfg.General.StoragePath != nil {
+		path = *cfg.General.StoragePath
+	}
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	warnPythonStore(logger, path)
+	return &backend{state: store, calendar: store, system: "embedded", description: "embedded store (" + describeStorage(path) + ")"}, nil
 }
 
 // openGoogle puts the calendars at Google Calendar and, when a spreadsheet
@@ -77,6 +99,7 @@ func (b *backend) openGoogle(ctx context.Context, cfg *config.Config, logger *sl
 		return fmt.Errorf("google_api.service_account_key_path %s: %w", keyPath, err)
 	}
 	b.calendar, b.system = gcal, "google"
+	b.checks = append(b.checks, gcal.CredentialsError)
 	b.description = "Google Calendar as " + gcal.Account() + " at " + cfg.GoogleAPI.CalendarEndpoint
 	offices, users := sheetRange(cfg.Offices.GoogleConfig), sheetRange(cfg.ManualUsers.GoogleConfig)
 	if offices == (google.SheetRange{}) && users == (google.SheetRange{}) {
@@ -87,6 +110,7 @@ func (b *backend) openGoogle(ctx context.Context, cfg *config.Config, logger *sl
 		return err
 	}
 	b.source = sheets
+	b.checks = append(b.checks, sheets.CredentialsError)
 	return nil
 }
 

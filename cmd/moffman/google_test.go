@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,5 +120,51 @@ func TestRunStartsWithPythonConfig(t *testing.T) {
 	ev, ok := fake.Event("c_brno@group.calendar.google.com", "30f3552b9a2751e69401d63fca065a11")
 	if !ok || ev.Summary != "Some User" || ev.ColorID != "10" || ev.ExtendedProperties.Private["event_processed"] != "true" {
 		t.Errorf("approved event at Google = %+v (want colour 10 from the file)", ev)
+	}
+}
+
+// A revoked token heals by itself (one refresh, the request succeeds); a
+// key Google refuses turns /readyz to 503 with the reason, and /readyz
+// turns back to 200 by itself once the key is accepted again.
+func TestReadinessFollowsGoogleCredentials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fake, googleConfig := startFake(t, dir)
+	const prague = "prague@group.calendar.google.com"
+	fake.AddCalendar(prague, true)
+	cfg := writeConfig(t, dir, googleConfig+`
+general: {storage_path: null}
+offices:
+  office_list: [{name: prague, id: `+prague+`}]
+rest_api: {addr: 127.0.0.1, port: 0}
+`)
+	base, _, _ := startService(t, []string{"--config", cfg}, nil)
+	reserve := func(dt string) int {
+		return post(t, base+"/api/v1/reservations", `{"user": {"name": "Some User"}, "approved": false, "start": "2022-06-28", "end": "2022-06-29", "request_dt": "`+dt+`", "office_id": "prague"}`)
+	}
+	fake.RevokeTokens()
+	if status := reserve("1"); status != 200 {
+		t.Fatalf("reserve after a revoked token: %d, want 200 (refresh and repeat)", status)
+	}
+	fake.RevokeTokens()
+	fake.SetKeyRevoked(true)
+	if status := reserve("2"); status == 200 {
+		t.Fatalf("reserve with a refused key: 200")
+	}
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), fake.ServiceAccountEmail()) {
+		t.Errorf("/readyz with refused credentials = %d %s; want 503 naming the account", resp.StatusCode, body)
+	}
+	fake.SetKeyRevoked(false)
+	if status := reserve("3"); status != 200 {
+		t.Fatalf("reserve after the key is accepted again: %d", status)
+	}
+	if status, _ := getJSON(t, base+"/readyz"); status != 200 {
+		t.Errorf("/readyz after healing: %d", status)
 	}
 }
