@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/internal/httpstatus"
 )
 
 // weekPage is one office's week, Monday to Sunday.
@@ -81,7 +81,7 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	sunday := monday.AddDate(0, 0, 6)
 	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), monday.AddDate(0, 0, 7).Format(moffman.DateLayout))
 	if err != nil {
-		status := httpapi.StatusOf(err)
+		status := httpstatus.Of(err)
 		if status >= 500 {
 			h.logger().ErrorContext(r.Context(), "week view failed", "office", office, "error", err)
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/byroapi"
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/google"
@@ -194,7 +195,7 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	api := &httpapi.Server{
 		Reservations: reservations, Directory: directory, Reloader: reloader, Sync: manual,
-		Auth: httpapi.NewAuth(tokens), Logger: logger,
+		Auth: auth.NewAuth(tokens), Logger: logger,
 		Observer: mets, MetricsHandler: mets.Handler(),
 		Ready: func(ctx context.Context) error {
 			if err := store.Ping(ctx); err != nil {
@@ -262,10 +263,10 @@ func serve(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 }
 
 // apiTokens turns the configured tokens into the API's hashed tokens.
-func apiTokens(list []config.Token) ([]httpapi.Token, error) {
-	var out []httpapi.Token
+func apiTokens(list []config.Token) ([]auth.Token, error) {
+	var out []auth.Token
 	for _, t := range list {
-		tok := httpapi.Token{Name: t.Name}
+		tok := auth.Token{Name: t.Name}
 		if t.Token != "" {
 			tok.SHA256 = sha256.Sum256([]byte(t.Token))
 		} else if b, err := hex.DecodeString(t.TokenSHA256); err != nil || len(b) != sha256.Size {
@@ -274,7 +275,7 @@ func apiTokens(list []config.Token) ([]httpapi.Token, error) {
 			copy(tok.SHA256[:], b)
 		}
 		for _, s := range t.Scopes {
-			tok.Scopes = append(tok.Scopes, httpapi.Scope(s))
+			tok.Scopes = append(tok.Scopes, auth.Scope(s))
 		}
 		out = append(out, tok)
 	}
