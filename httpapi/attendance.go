@@ -40,16 +40,3 @@ func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
-
-func (s *Server) getPersonReservations(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
-	if err != nil {
-		return err
-	}
-	list, err := s.Reservations.PersonReservations(r.Context(), r.PathValue("email"), q.Get("from"), q.Get("to"), includeCancelled)
-	if err != nil {
-		return err
-	}
-	return writeReservations(w, list)
-}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,17 +158,25 @@ func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
 }
 
-func (s *Server) listReservations(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
-	if err != nil {
-		return err
+// listing is a core call that finds reservations by a path value (an
+// office, a person) in a window: Reservations.List or PersonReservations.
+type listing func(res *moffman.Reservations, ctx context.Context, key, from, to string, includeCancelled bool) ([]moffman.Reservation, error)
+
+// listReservations answers what list finds for the path value named key,
+// in the window and with the include_cancelled of the query.
+func (s *Server) listReservations(key string, list listing) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
+		if err != nil {
+			return err
+		}
+		found, err := list(s.Reservations, r.Context(), r.PathValue(key), q.Get("from"), q.Get("to"), includeCancelled)
+		if err != nil {
+			return err
+		}
+		return writeReservations(w, found)
 	}
-	list, err := s.Reservations.List(r.Context(), r.PathValue("office_id"), q.Get("from"), q.Get("to"), includeCancelled)
-	if err != nil {
-		return err
-	}
-	return writeReservations(w, list)
 }
 
 // writeReservations answers a list of reservations.
