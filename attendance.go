@@ -3,7 +3,6 @@ package moffman
 import (
 	"cmp"
 	"context"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -44,23 +43,13 @@ type Attendance struct {
 	Days     []AttendanceDay
 }
 
-// CheckWindow parses a [from, to) window like ParseWindow and refuses one
-// longer than MaxWindowDays.
-func CheckWindow(from, to string) (time.Time, time.Time, error) {
-	first, end, err := ParseWindow(from, to)
-	if err != nil {
-		return first, end, err
-	}
-	if days := daysBetween(first, end); days > MaxWindowDays {
-		return first, end, Errorf(Invalid, "the window from %s to %s spans %d days; at most %d are allowed", from, to, days, MaxWindowDays)
-	}
-	return first, end, nil
-}
+// viewWindow is the rule of the "who's in" views' windows.
+var viewWindow = WindowRule{MaxDays: MaxWindowDays}
 
 // Visits returns the reservations of an office overlapping [from, to),
 // cancelled ones left out.
 func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([]Visit, error) {
-	if _, _, err := CheckWindow(from, to); err != nil {
+	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
 		return nil, err
 	}
 	list, err := s.List(ctx, officeID, from, to, false)
@@ -100,7 +89,7 @@ func (s *Reservations) visit(r Reservation) Visit {
 // with nobody included. A person with several reservations on one day is
 // listed once, approved if any of them is.
 func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string) (Attendance, error) {
-	first, last, err := CheckWindow(from, to)
+	first, last, err := ParseWindow(from, to, viewWindow)
 	if err != nil {
 		return Attendance{}, err
 	}
@@ -159,10 +148,10 @@ func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string
 // by start date and office. It fails when any office cannot be read: a
 // list silently missing an office would look complete.
 func (s *Reservations) PersonReservations(ctx context.Context, email, from, to string, includeCancelled bool) ([]Reservation, error) {
-	if err := validateEmail(email); err != nil {
+	if err := CheckEmail("email", email); err != nil {
 		return nil, err
 	}
-	if _, _, err := CheckWindow(from, to); err != nil {
+	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
 		return nil, err
 	}
 	out := []Reservation{}
@@ -181,17 +170,6 @@ func (s *Reservations) PersonReservations(ctx context.Context, email, from, to s
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.OfficeID, b.OfficeID), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
-}
-
-// validateEmail checks an e-mail address given to look a person up.
-func validateEmail(email string) error {
-	if len(email) > MaxEmailLength {
-		return Errorf(Invalid, "the e-mail address is longer than %d characters", MaxEmailLength)
-	}
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
-		return Errorf(Invalid, "%q is not an e-mail address like name@example.com", email)
-	}
-	return nil
 }
 
 // daysBetween counts whole days from a to b, both midnight UTC.

@@ -177,12 +177,12 @@ func TestPersonReservations(t *testing.T) {
 	}
 }
 
-func TestCheckWindow(t *testing.T) {
+func TestParseWindowMaxDays(t *testing.T) {
 	t.Parallel()
-	if _, _, err := moffman.CheckWindow("2026-01-01", "2027-01-02"); err != nil {
+	if _, _, err := moffman.ParseWindow("2026-01-01", "2027-01-02", moffman.WindowRule{MaxDays: moffman.MaxWindowDays}); err != nil {
 		t.Errorf("366 days: %v", err)
 	}
-	if _, _, err := moffman.CheckWindow("2026-01-01", "2027-01-03"); !moffman.IsCode(err, moffman.Invalid) {
+	if _, _, err := moffman.ParseWindow("2026-01-01", "2027-01-03", moffman.WindowRule{MaxDays: moffman.MaxWindowDays}); !moffman.IsCode(err, moffman.Invalid) {
 		t.Errorf("367 days: %v", err)
 	}
 }

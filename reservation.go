@@ -3,7 +3,6 @@ package moffman
 import (
 	"context"
 	"log/slog"
-	"net/mail"
 	"strings"
 	"time"
 	"unicode"
@@ -73,11 +72,8 @@ func (r ReservationRequest) Validate(maxDays int) error {
 		return Errorf(Invalid, "user.name must be one line of text")
 	}
 	if r.UserEmail != "" {
-		if len(r.UserEmail) > MaxEmailLength {
-			return Errorf(Invalid, "user.email is longer than %d characters", MaxEmailLength)
-		}
-		if a, err := mail.ParseAddress(r.UserEmail); err != nil || a.Address != r.UserEmail {
-			return Errorf(Invalid, "user.email %q is not an e-mail address like name@example.com", r.UserEmail)
+		if err := CheckEmail("user.email", r.UserEmail); err != nil {
+			return err
 		}
 	}
 	if r.OfficeID == "" {
@@ -221,7 +217,7 @@ func (s *Reservations) List(ctx context.Context, officeID, from, to string, incl
 	if err != nil {
 		return nil, err
 	}
-	min, max, err := ParseWindow(from, to)
+	min, max, err := ParseWindow(from, to, WindowRule{})
 	if err != nil {
 		return nil, err
 	}
@@ -262,25 +258,6 @@ func (s *Reservations) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Logger
-}
-
-// ParseWindow parses a [from, to) date window given as YYYY-MM-DD.
-func ParseWindow(from, to string) (time.Time, time.Time, error) {
-	if from == "" || to == "" {
-		return time.Time{}, time.Time{}, Errorf(Invalid, "from and to are required, as YYYY-MM-DD (to is exclusive)")
-	}
-	min, err := ParseDate("from", from)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	max, err := ParseDate("to", to)
-	if err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	if !max.After(min) {
-		return time.Time{}, time.Time{}, Errorf(Invalid, "to (%s) must be after from (%s)", to, from)
-	}
-	return min, max, nil
 }
 
 // toReservation turns an event into the API's view of it. Events written

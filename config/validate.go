@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/mail"
 	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
 )
 
@@ -209,7 +209,7 @@ func (k checker) users(list []User) {
 		case !k.ok(path, path+".id"):
 		case u.ID == "":
 			k.p.add(path, "user has no id (key id, the e-mail)")
-		case !isEmail(u.ID):
+		case !moffman.IsEmail(u.ID):
 			k.p.add(path+".id", "%q is not an e-mail address", u.ID)
 		default:
 			if j, dup := seen[id]; dup {
@@ -219,11 +219,6 @@ func (k checker) users(list []User) {
 			}
 		}
 	}
-}
-
-func isEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
 }
 
 func (k checker) tokens(list []Token) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/mail"
 	"strconv"
 	"strings"
 
@@ -103,7 +102,7 @@ func (d *Directory) Load(ctx context.Context) (moffman.DirectoryLists, error) {
 				d.skip(ctx, start.at(i), "a manual-user row needs the e-mail, first name and last name (the employee number is optional)")
 				continue
 			}
-			if a, err := mail.ParseAddress(p.Email); err != nil || a.Address != p.Email {
+			if !moffman.IsEmail(p.Email) {
 				d.skip(ctx, start.at(i), fmt.Sprintf("%q is not an e-mail address", p.Email))
 				continue
 			}

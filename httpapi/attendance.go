@@ -24,12 +24,11 @@ type personJSON struct {
 	Status string `json:"status"`
 }
 
-func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	a, err := s.Reservations.Attendance(r.Context(), r.PathValue("office_id"), q.Get("from"), q.Get("to"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := attendanceJSON{OfficeID: a.OfficeID, From: a.From, To: a.To, Days: make([]dayJSON, 0, len(a.Days))}
 	for _, d := range a.Days {
@@ -39,20 +38,5 @@ func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Days = append(out.Days, day)
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) getPersonReservations(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	list, err := s.Reservations.PersonReservations(r.Context(), r.PathValue("email"), q.Get("from"), q.Get("to"), includeCancelled)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeReservations(w, list)
+	return writeJSON(w, http.StatusOK, out)
 }

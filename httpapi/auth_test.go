@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/metrics"
 	"github.com/moffman/moffman/sqlite"
 )
@@ -28,14 +29,14 @@ func secured(t *testing.T, logs io.Writer) (*httptest.Server, *metrics.Metrics) 
 	m := metrics.New()
 	cal := m.WrapCalendar(store, "embedded")
 	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: pragueCal}}})
-	token := func(name string, scopes ...Scope) Token {
-		return Token{Name: name, SHA256: sha256.Sum256([]byte(name + "-secret-0123456789")), Scopes: scopes}
+	token := func(name string, scopes ...auth.Scope) auth.Token {
+		return auth.Token{Name: name, SHA256: sha256.Sum256([]byte(name + "-secret-0123456789")), Scopes: scopes}
 	}
 	s := &Server{
 		Reservations: &moffman.Reservations{Calendar: cal, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}},
 		Directory:    dir,
-		Auth: NewAuth([]Token{
-			token("reader", ScopeRead), token("writer", ScopeWrite), token("admin", ScopeAdmin), token("feeder", ScopeFeed),
+		Auth: auth.NewAuth([]auth.Token{
+			token("reader", auth.ScopeRead), token("writer", auth.ScopeWrite), token("admin", auth.ScopeAdmin), token("feeder", auth.ScopeFeed),
 		}),
 		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
 		Observer:       m,

@@ -7,20 +7,9 @@ import (
 	"net/http"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
+	"github.com/moffman/moffman/internal/httpstatus"
 )
-
-// statusOf is the one mapping from the core's error vocabulary to HTTP.
-var statusOf = map[moffman.Code]int{
-	moffman.Invalid:      http.StatusBadRequest,
-	moffman.NotFound:     http.StatusNotFound,
-	moffman.Conflict:     http.StatusConflict,
-	moffman.Gone:         http.StatusGone,
-	moffman.Unauthorized: http.StatusUnauthorized,
-	moffman.Forbidden:    http.StatusForbidden,
-	moffman.Unavailable:  http.StatusServiceUnavailable,
-	moffman.Upstream:     http.StatusBadGateway,
-	moffman.Internal:     http.StatusInternalServerError,
-}
 
 // problem is an RFC 9457 problem details body, the one shape of every error.
 type problem struct {
@@ -31,19 +20,48 @@ type problem struct {
 	Instance string `json:"instance,omitempty"`
 }
 
-// writeError answers err as problem details. Internal errors are logged with
-// their cause and answered without it.
+// statusError is an answer outside the core's error vocabulary, such as
+// 405; it is answered as it is, and not logged.
+type statusError struct {
+	status int
+	detail string
+}
+
+func (e *statusError) Error() string { return e.detail }
+
+// handle is the one adapter from a handlerFunc to net/http: it lets the
+// request in only with a token that has the scope, and answers the error
+// the handler returns.
+func (s *Server) handle(scope auth.Scope, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := s.require(scope, r, w.Header())
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError answers err as problem details, with the status of the core's
+// error code (see httpstatus). Internal errors are logged with their cause
+// and answered without it.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := StatusOf(err)
-	detail := moffman.ErrorMessage(err)
-	if status >= 500 {
-		s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
-	}
+	var statusErr *statusError
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		status, detail = http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB"
+	switch {
+	case errors.As(err, &statusErr):
+		writeProblem(w, r, statusErr.status, statusErr.detail)
+	case errors.As(err, &maxErr):
+		writeProblem(w, r, http.StatusRequestEntityTooLarge, "the request body is larger than 64 KiB")
+	default:
+		status := httpstatus.Of(err)
+		if status >= 500 {
+			s.logger().ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+		}
+		writeProblem(w, r, status, moffman.ErrorMessage(err))
 	}
-	writeProblem(w, r, status, detail)
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
@@ -59,11 +77,12 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		slog.Debug("writing response", "error", err)
 	}
+	return nil
 }

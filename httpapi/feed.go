@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,62 +17,43 @@ import (
 )
 
 // The feed's default window: the recent past that people look back on and
-// the plans ahead, short enough for clients that poll it often.
+// the plans ahead, short enough for clients that poll it often. A missing
+// from or to is filled in to a window of the same length.
 const (
 	feedWeeksBack  = 8
 	feedWeeksAhead = 26
 )
 
 // getFeed serves an office's attendance as an iCalendar feed, for calendar
-// clients to subscribe to. Clients poll it, so it answers If-None-Match
-// with 304 when nothing changed.
-func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) {
+// clients to subscribe to. Clients poll it, so it has an ETag of its bytes
+// and http.ServeContent answers If-None-Match with 304 when nothing changed.
+func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) error {
 	officeID := r.PathValue("office_id")
-	from, to, err := s.feedWindow(r.URL.Query().Get("from"), r.URL.Query().Get("to"))
-	var visits []moffman.Visit
-	if err == nil {
-		visits, err = s.Reservations.Visits(r.Context(), officeID, from, to)
-	}
+	q := r.URL.Query()
+	from, to, err := moffman.ParseWindow(q.Get("from"), q.Get("to"), s.feedWindow())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
+	}
+	visits, err := s.Reservations.Visits(r.Context(), officeID, from.Format(moffman.DateLayout), to.Format(moffman.DateLayout))
+	if err != nil {
+		return err
 	}
 	body := []byte(feedICS(officeID, visits))
 	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", "private, no-cache")
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": officeID + ".ics"}))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(body)
+	h := w.Header()
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Content-Type", "text/calendar; charset=utf-8")
+	h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": officeID + ".ics"}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	return nil
 }
 
-// feedWindow fills in a missing end of the window: a missing from is that
-// long before to, a missing to that long after from, and without both the
-// window is around today.
-func (s *Server) feedWindow(from, to string) (string, string, error) {
-	const length = 7 * (feedWeeksBack + feedWeeksAhead)
-	shift := func(field, v string, days int) (string, error) {
-		t, err := moffman.ParseDate(field, v)
-		return t.AddDate(0, 0, days).Format(moffman.DateLayout), err
-	}
-	var err error
-	switch {
-	case from == "" && to == "":
-		today := s.now().Format(moffman.DateLayout)
-		from, _ = shift("today", today, -7*feedWeeksBack)
-		to, _ = shift("today", today, 7*feedWeeksAhead)
-	case from == "":
-		from, err = shift("to", to, -length)
-	case to == "":
-		to, err = shift("from", from, length)
-	}
-	return from, to, err
+// feedWindow is the rule of the feed's window: around today, or of the
+// default length from the end given.
+func (s *Server) feedWindow() moffman.WindowRule {
+	return moffman.WindowRule{Fill: 7 * (feedWeeksBack + feedWeeksAhead), Back: 7 * feedWeeksBack, Today: s.now()}
 }
 
 // feedICS renders visits as an iCalendar (RFC 5545) object: all-day events
@@ -119,16 +101,4 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// etagMatches reports whether an If-None-Match header names etag, using the
-// weak comparison that RFC 9110 prescribes for it.
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
-			return true
-		}
-	}
-	return false
 }

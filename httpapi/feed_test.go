@@ -201,8 +201,9 @@ func TestFeedWindow(t *testing.T) {
 		{"", "2027-08-30", "2027-01-04", "2027-08-30"},
 		{"2027-01-04", "2027-01-11", "2027-01-04", "2027-01-11"},
 	} {
-		if from, to, err := s.feedWindow(c.from, c.to); err != nil || from != c.wantFrom || to != c.wantTo {
-			t.Errorf("feedWindow(%q, %q) = %s, %s, %v; want %s, %s", c.from, c.to, from, to, err, c.wantFrom, c.wantTo)
+		first, end, err := moffman.ParseWindow(c.from, c.to, s.feedWindow())
+		if from, to := first.Format(moffman.DateLayout), end.Format(moffman.DateLayout); err != nil || from != c.wantFrom || to != c.wantTo {
+			t.Errorf("feed window (%q, %q) = %s, %s, %v; want %s, %s", c.from, c.to, from, to, err, c.wantFrom, c.wantTo)
 		}
 	}
 

@@ -12,20 +12,20 @@ type RequestObserver interface {
 }
 
 // healthz answers while the process serves at all.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 when the service can do its work: store open,
 // configuration loaded, calendar backend reachable on its last call.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.Ready(ctx); err != nil {
-			writeProblem(w, r, http.StatusServiceUnavailable, "not ready: "+err.Error())
-			return
+			// A probe's answer, not a failure to log.
+			return &statusError{http.StatusServiceUnavailable, "not ready: " + err.Error()}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -4,8 +4,8 @@ package httpapi
 //
 //   - TestOpenAPIDocumentIsValid loads it as OpenAPI 3.1 and validates it,
 //     examples included.
-//   - TestOpenAPIDescribesEveryRoute reads the route table of Handler from
-//     server.go and checks that the document describes exactly those routes.
+//   - TestOpenAPIDescribesEveryRoute reads the route table of Handler
+//     (routes.go) and checks that the document describes exactly its routes.
 //   - TestOpenAPIConformance sends real requests to the real handler (over
 //     the in-memory store, with tokens configured) for every operation and
 //     every status it documents, and validates each request and each answer
@@ -29,9 +29,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"log/slog"
 	"maps"
@@ -52,6 +49,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/metrics"
 	"github.com/moffman/moffman/sqlite"
 )
@@ -110,86 +108,11 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	}
 }
 
-// A route of Handler: a pattern registered on the mux.
-type muxRoute struct {
-	method string // "" for a pattern without a method
-	path   string
-}
-
-// serverRoutes reads the routes Handler registers from server.go: the
-// paths and methods of every route(...) call, and every other string
-// literal in Handler that is a ServeMux pattern ("[METHOD ]/path").
-func serverRoutes(t *testing.T) []muxRoute {
-	t.Helper()
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "server.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var handler *ast.FuncDecl
-	for _, d := range f.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == "Handler" && fd.Recv != nil {
-			handler = fd
-		}
-	}
-	if handler == nil {
-		t.Fatal("server.go has no method Handler")
-	}
-	pattern := regexp.MustCompile(`^(?:([A-Z]+) )?(/\S*)$`)
-	unquote := func(e ast.Expr) (string, bool) {
-		lit, ok := e.(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			return "", false
-		}
-		s, err := strconv.Unquote(lit.Value)
-		return s, err == nil
-	}
-	var routes []muxRoute
-	consumed := map[ast.Node]bool{}
-	ast.Inspect(handler.Body, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "route" {
-			return true
-		}
-		pos := fset.Position(call.Pos())
-		path, ok := unquote(call.Args[0])
-		endpoints, ok2 := call.Args[1].(*ast.CompositeLit)
-		if !ok || !ok2 {
-			t.Fatalf("%s: route(...) with a path or endpoints that are not literals; teach serverRoutes to read it", pos)
-		}
-		consumed[call.Args[0]] = true
-		for _, elt := range endpoints.Elts {
-			kv, ok := elt.(*ast.KeyValueExpr)
-			method, ok2 := "", false
-			if ok {
-				method, ok2 = unquote(kv.Key)
-			}
-			if !ok2 {
-				t.Fatalf("%s: route(%q, ...) has a method that is not a string literal", pos, path)
-			}
-			consumed[kv.Key] = true
-			routes = append(routes, muxRoute{method, path})
-		}
-		return true
-	})
-	ast.Inspect(handler.Body, func(n ast.Node) bool {
-		lit, ok := n.(*ast.BasicLit)
-		if !ok || consumed[lit] {
-			return true
-		}
-		s, ok := unquote(lit)
-		if m := pattern.FindStringSubmatch(s); ok && m != nil {
-			routes = append(routes, muxRoute{m[1], m[2]})
-		}
-		return true
-	})
-	if len(routes) < 10 {
-		t.Fatalf("found only %d routes in server.go: %v", len(routes), routes)
-	}
-	return routes
+// tableRoutes is the route table with every optional route in it: the
+// metrics and the web page.
+func tableRoutes() []route {
+	s := &Server{MetricsHandler: http.NotFoundHandler(), Web: http.NotFoundHandler()}
+	return s.routes()
 }
 
 // notInDocument are the patterns of Handler that the document leaves out
@@ -219,7 +142,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 	}
 	inServer := map[string]bool{}
-	for _, r := range serverRoutes(t) {
+	for _, r := range tableRoutes() {
 		key := strings.TrimSpace(r.method + " " + r.path)
 		if _, ok := notInDocument[key]; ok {
 			continue
@@ -229,7 +152,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			// A pattern without a method answers every method itself:
 			// the document must have the path (with its GET).
 			if doc.Paths.Value(path) == nil {
-				t.Errorf("server.go serves %s, which openapi.json does not describe", path)
+				t.Errorf("the route table serves %s, which openapi.json does not describe", path)
 				continue
 			}
 			for method := range doc.Paths.Value(path).Operations() {
@@ -239,12 +162,25 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		}
 		inServer[r.method+" "+path] = true
 		if !documented[r.method+" "+path] {
-			t.Errorf("server.go serves %s %s, which openapi.json does not describe", r.method, path)
+			t.Errorf("the route table serves %s %s, which openapi.json does not describe", r.method, path)
+			continue
+		}
+		// The document names the scope the table requires.
+		want := []string{}
+		if r.scope != public {
+			want = []string{string(r.scope)}
+		}
+		var got []string
+		for _, req := range *doc.Paths.Value(path).GetOperation(r.method).Security {
+			got = append(got, req["bearerAuth"]...)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %s needs the scope %q in the route table, but openapi.json says %v", r.method, path, r.scope, got)
 		}
 	}
 	for op := range documented {
 		if !inServer[op] {
-			t.Errorf("openapi.json describes %s, which server.go does not serve", op)
+			t.Errorf("openapi.json describes %s, which the route table does not serve", op)
 		}
 	}
 }
@@ -525,8 +461,8 @@ func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Sto
 		},
 	})
 	now := time.Date(2022, 6, 27, 10, 0, 0, 0, time.UTC)
-	token := func(name string, scopes ...Scope) Token {
-		return Token{Name: name, SHA256: sha256.Sum256([]byte(tokenSecret(name))), Scopes: scopes}
+	token := func(name string, scopes ...auth.Scope) auth.Token {
+		return auth.Token{Name: name, SHA256: sha256.Sum256([]byte(tokenSecret(name))), Scopes: scopes}
 	}
 	m := metrics.New()
 	s := &Server{
@@ -544,8 +480,8 @@ func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Sto
 				Jobs: moffman.JobStats{Pending: 2, Oldest: now.Add(-90 * time.Second), LastError: "Byroapi refused the form"},
 			},
 		}},
-		Auth: NewAuth([]Token{
-			token("reader", ScopeRead), token("writer", ScopeWrite), token("admin", ScopeAdmin), token("feeder", ScopeFeed),
+		Auth: auth.NewAuth([]auth.Token{
+			token("reader", auth.ScopeRead), token("writer", auth.ScopeWrite), token("admin", auth.ScopeAdmin), token("feeder", auth.ScopeFeed),
 		}),
 		Ready:          func(context.Context) error { return notReady.get() },
 		Observer:       m,
@@ -743,10 +679,10 @@ func TestOpenAPIConformance(t *testing.T) {
 				continue
 			}
 			body := bodies[method+" "+path]
-			var scope Scope
+			var scope auth.Scope
 			for _, req := range *op.Security {
 				if scopes := req["bearerAuth"]; len(scopes) == 1 {
-					scope = Scope(scopes[0])
+					scope = auth.Scope(scopes[0])
 				}
 			}
 			if scope == "" {
@@ -855,7 +791,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 }
 
-var tokenScopes = map[string]Scope{"reader": ScopeRead, "writer": ScopeWrite, "admin": ScopeAdmin, "feeder": ScopeFeed}
+var tokenScopes = map[string]auth.Scope{"reader": auth.ScopeRead, "writer": auth.ScopeWrite, "admin": auth.ScopeAdmin, "feeder": auth.ScopeFeed}
 
 // expandPath fills the {name} parameters of a path template.
 func expandPath(path string, values map[string]string) string {

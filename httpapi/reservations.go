@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,22 +132,20 @@ func toJSON(r moffman.Reservation) reservationJSON {
 	}
 }
 
-func (s *Server) postReservation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) postReservation(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	req, err := decodeReservation(r.Body)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.Reservations.Reserve(r.Context(), req)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(res))
+	return writeJSON(w, http.StatusOK, toJSON(res))
 }
 
-func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) error {
 	type officeJSON struct {
 		OfficeID   string `json:"office_id"`
 		CalendarID string `json:"calendar_id"`
@@ -156,31 +155,37 @@ func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) {
 	for _, o := range offices {
 		out = append(out, officeJSON{OfficeID: o.Name, CalendarID: o.CalendarID})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"offices": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
 }
 
-func (s *Server) listReservations(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// listing is a core call that finds reservations by a path value (an
+// office, a person) in a window: Reservations.List or PersonReservations.
+type listing func(res *moffman.Reservations, ctx context.Context, key, from, to string, includeCancelled bool) ([]moffman.Reservation, error)
+
+// listReservations answers what list finds for the path value named key,
+// in the window and with the include_cancelled of the query.
+func (s *Server) listReservations(key string, list listing) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		includeCancelled, err := boolParam(q.Get("include_cancelled"), "include_cancelled")
+		if err != nil {
+			return err
+		}
+		found, err := list(s.Reservations, r.Context(), r.PathValue(key), q.Get("from"), q.Get("to"), includeCancelled)
+		if err != nil {
+			return err
+		}
+		return writeReservations(w, found)
 	}
-	list, err := s.Reservations.List(r.Context(), r.PathValue("office_id"), q.Get("from"), q.Get("to"), includeCancelled)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeReservations(w, list)
 }
 
 // writeReservations answers a list of reservations.
-func writeReservations(w http.ResponseWriter, list []moffman.Reservation) {
+func writeReservations(w http.ResponseWriter, list []moffman.Reservation) error {
 	out := make([]reservationJSON, 0, len(list))
 	for _, res := range list {
 		out = append(out, toJSON(res))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
 }
 
 func boolParam(v, name string) (bool, error) {
@@ -193,33 +198,30 @@ func boolParam(v, name string) (bool, error) {
 	return false, moffman.Errorf(moffman.Invalid, "%s must be true or false, got %q", name, v)
 }
 
-func (s *Server) getReservation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getReservation(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.Reservations.Get(r.Context(), r.PathValue("office_id"), r.PathValue("id"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(res))
+	return writeJSON(w, http.StatusOK, toJSON(res))
 }
 
-func (s *Server) deleteReservation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteReservation(w http.ResponseWriter, r *http.Request) error {
 	office, id := r.PathValue("office_id"), r.PathValue("id")
 	if err := s.Reservations.Cancel(r.Context(), office, id); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"id": id, "office_id": office, "status": string(moffman.StateCancelled)})
+	return writeJSON(w, http.StatusOK, map[string]string{"id": id, "office_id": office, "status": string(moffman.StateCancelled)})
 }
 
-func (s *Server) configUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) configUpdate(w http.ResponseWriter, r *http.Request) error {
 	if s.Reloader != nil {
 		if err := s.Reloader.Reload(r.Context()); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	offices := s.Directory.Offices()
-	writeJSON(w, http.StatusOK, map[string]any{
+	return writeJSON(w, http.StatusOK, map[string]any{
 		"status":       "ok",
 		"offices":      len(offices),
 		"manual_users": s.Directory.ManualUserCount(),

@@ -6,11 +6,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 )
 
 // MaxBodyBytes bounds a request body.
@@ -28,7 +29,7 @@ type Server struct {
 	Directory    *moffman.Directory
 	Reloader     Reloader   // nil: config_update is a no-op
 	Sync         SyncStatus // nil: no manual-event sync runs
-	Auth         *Auth      // nil or no tokens: the API is open
+	Auth         *auth.Auth // nil or no tokens: the API is open
 
 	// Ready tells why the service cannot work now (nil: it can); nil
 	// means always ready.
@@ -40,55 +41,41 @@ type Server struct {
 	Now            func() time.Time
 }
 
-// Handler returns the API's routes wrapped in request logging.
+// Handler returns the routes of the table (see routes) wrapped in request
+// logging.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(path string, endpoints map[string]endpoint) {
-		var methods []string
-		for method, e := range endpoints {
-			mux.HandleFunc(method+" "+path, s.require(e.scope, e.handler))
-			methods = append(methods, method)
-			if method == "GET" {
-				methods = append(methods, "HEAD") // the mux serves HEAD with GET's handler
-			}
+	allowed := map[string][]string{} // the methods of each API path
+	needsToken := map[string]bool{}  // whether any method of a path needs a token
+	for _, rt := range s.routes() {
+		mux.Handle(strings.TrimSpace(rt.method+" "+rt.path), s.handle(rt.scope, rt.handler))
+		if rt.method == "" || !strings.HasPrefix(rt.path, "/api/") {
+			continue
 		}
-		sort.Strings(methods)
-		allow := strings.Join(methods, ", ")
-		// The same path without a method catches the others: 405 as problem details.
-		mux.HandleFunc(path, s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed here; use "+allow)
-		}))
-	}
-	route("/api/v1/reservations", map[string]endpoint{"POST": {ScopeWrite, s.postReservation}})
-	route("/api/v1/offices", map[string]endpoint{"GET": {ScopeRead, s.getOffices}})
-	route("/api/v1/offices/{office_id}/reservations", map[string]endpoint{"GET": {ScopeRead, s.listReservations}})
-	route("/api/v1/offices/{office_id}/reservations/{id}", map[string]endpoint{
-		"GET": {ScopeRead, s.getReservation}, "DELETE": {ScopeWrite, s.deleteReservation},
-	})
-	route("/api/v1/offices/{office_id}/attendance", map[string]endpoint{"GET": {ScopeRead, s.getAttendance}})
-	route("/api/v1/offices/{office_id}/calendar.ics", map[string]endpoint{"GET": {ScopeFeed, s.getFeed}})
-	route("/api/v1/people/{email}/reservations", map[string]endpoint{"GET": {ScopeRead, s.getPersonReservations}})
-	route("/api/v1/sync", map[string]endpoint{"GET": {ScopeAdmin, s.getSync}})
-	route("/api/v1/config_update", map[string]endpoint{"GET": {ScopeAdmin, s.configUpdate}, "POST": {ScopeAdmin, s.configUpdate}})
-	mux.HandleFunc("/api/", s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
-	}))
-	mux.HandleFunc("/api/v1/openapi.json", s.openAPI) // public; any method, so others get 405
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.MetricsHandler != nil {
-		mux.Handle("GET /metrics", s.MetricsHandler)
-	}
-	if s.Web != nil {
-		for _, pattern := range []string{"GET /{$}", "/login", "POST /logout", "GET /static/"} {
-			mux.Handle(pattern, s.Web)
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+		if rt.method == http.MethodGet {
+			allowed[rt.path] = append(allowed[rt.path], http.MethodHead) // the mux serves HEAD with GET's handler
 		}
+		needsToken[rt.path] = needsToken[rt.path] || rt.scope != public
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, http.StatusNotFound, "no such page: "+r.URL.Path)
-	})
+	// The same path without a method catches the others: 405.
+	for path, methods := range allowed {
+		slices.Sort(methods)
+		scope := public
+		if needsToken[path] {
+			scope = anyToken
+		}
+		mux.Handle(path, s.handle(scope, methodNotAllowed(strings.Join(methods, ", "))))
+	}
 	return s.logRequests(mux)
+}
+
+// methodNotAllowed answers 405 naming the methods a path allows.
+func methodNotAllowed(allow string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", allow)
+		return &statusError{http.StatusMethodNotAllowed, r.Method + " is not allowed here; use " + allow}
+	}
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -103,12 +90,6 @@ func (s *Server) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
-}
-
-// endpoint is a handler and the scope a token needs for it.
-type endpoint struct {
-	scope   Scope
-	handler http.HandlerFunc
 }
 
 // statusRecorder remembers the status a handler wrote, for the request log.
@@ -137,8 +118,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
-		info := &requestInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		ctx, tokenName := auth.WithTokenNote(r.Context())
+		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r) // the mux sets r.Pattern on this request
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -149,8 +130,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Duration("duration", time.Since(start)),
 		}
-		if info.tokenName != "" {
-			attrs = append(attrs, slog.String("token", info.tokenName))
+		if name := tokenName(); name != "" {
+			attrs = append(attrs, slog.String("token", name))
 		}
 		if s.Observer != nil {
 			s.Observer.ObserveRequest(r.Pattern, r.Method, rec.status, time.Since(start))

@@ -34,15 +34,13 @@ type jobsJSON struct {
 	LastError        string  `json:"last_error,omitempty"`
 }
 
-func (s *Server) getSync(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 	if s.Sync == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"offices": []officeSyncJSON{}})
-		return
+		return writeJSON(w, http.StatusOK, map[string]any{"offices": []officeSyncJSON{}})
 	}
 	list, err := s.Sync.Status(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	now := s.now()
 	out := make([]officeSyncJSON, 0, len(list))
@@ -66,5 +64,5 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, o)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"offices": out})
+	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
 }

@@ -1,11 +1,10 @@
 package web
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 
-	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/auth"
 )
 
 // signedIn reports whether the request may see the page: always when no
@@ -16,15 +15,13 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) bool {
 	if !h.Auth.Enabled() {
 		return true
 	}
-	c, err := r.Cookie(cookieName)
-	if err == nil {
-		secret, _ := base64.RawURLEncoding.DecodeString(c.Value)
-		if name, ok := h.Auth.Check(string(secret), httpapi.ScopeRead); ok {
-			httpapi.NoteToken(r.Context(), name)
+	if secret, sent := auth.CookieToken(r); sent {
+		if name, ok := h.Auth.Check(secret, auth.ScopeRead); ok {
+			auth.NoteToken(r.Context(), name)
 			return true
 		}
 		// Revoked or changed since it was stored: forget it.
-		http.SetCookie(w, h.cookie(r, "", -1))
+		http.SetCookie(w, auth.SignOutCookie(r))
 	} else if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
 		// A SameSite=Strict cookie is not sent when a link on another
 		// site leads here. Reloading from this page sends it, and without
@@ -68,7 +65,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	secret := r.PostFormValue("token")
 	next := safeNext(r.PostFormValue("next"))
-	name, ok := h.Auth.Check(secret, httpapi.ScopeRead)
+	name, ok := h.Auth.Check(secret, auth.ScopeRead)
 	if !ok {
 		msg := "That token is not valid. Check it and try again."
 		if name != "" {
@@ -79,21 +76,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	httpapi.NoteToken(r.Context(), name)
-	http.SetCookie(w, h.cookie(r, secret, cookieMaxAge))
+	auth.NoteToken(r.Context(), name)
+	http.SetCookie(w, auth.SignInCookie(r, secret))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, h.cookie(r, "", -1))
+	http.SetCookie(w, auth.SignOutCookie(r))
 	http.Redirect(w, r, "/login", http.StatusSeeOther) // without tokens /login leads on to /
-}
-
-// cookie is the token cookie; maxAge < 0 deletes it. The token is
-// encoded, as a cookie value cannot hold every character a token may.
-func (h *Handler) cookie(r *http.Request, secret string, maxAge int) *http.Cookie {
-	return &http.Cookie{
-		Name: cookieName, Value: base64.RawURLEncoding.EncodeToString([]byte(secret)), Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/web"
 )
 
@@ -25,7 +25,7 @@ const formType = "application/x-www-form-urlencoded"
 
 func TestSignInFlow(t *testing.T) {
 	t.Parallel()
-	srv := site(t, token("reader", httpapi.ScopeRead), token("writer", httpapi.ScopeWrite))
+	srv := site(t, token("reader", auth.ScopeRead), token("writer", auth.ScopeWrite))
 	page := "/?office=prague&week=2026-11-30"
 
 	// Without a cookie: to the sign-in, which will come back here.
@@ -85,7 +85,7 @@ func TestSignInFlow(t *testing.T) {
 
 func TestSignInRefusesOtherSites(t *testing.T) {
 	t.Parallel()
-	srv := site(t, token("reader", httpapi.ScopeRead))
+	srv := site(t, token("reader", auth.ScopeRead))
 	resp, _ := send(t, "POST", srv.URL+"/login", form("token", "reader-secret"),
 		"Content-Type", formType, "Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site")
 	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
@@ -103,7 +103,7 @@ func TestSignInRefusesOtherSites(t *testing.T) {
 func TestSecureCookieOverTLS(t *testing.T) {
 	t.Parallel()
 	dir := moffman.NewDirectory(moffman.DirectoryLists{})
-	h := &web.Handler{Directory: dir, Auth: httpapi.NewAuth([]httpapi.Token{token("reader", httpapi.ScopeRead)})}
+	h := &web.Handler{Directory: dir, Auth: auth.NewAuth([]auth.Token{token("reader", auth.ScopeRead)})}
 	req := httptest.NewRequest("POST", "https://moffman.example/login", form("token", "reader-secret"))
 	req.Header.Set("Content-Type", formType)
 	req.TLS = &tls.ConnectionState{}

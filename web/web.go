@@ -20,25 +20,18 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/auth"
 )
 
 //go:embed templates static
 var files embed.FS
-
-// cookieName holds the API token of a signed-in browser.
-const cookieName = "moffman_token"
-
-// cookieMaxAge keeps a browser signed in for a month, so people are asked
-// for the token once rather than every visit.
-const cookieMaxAge = 30 * 24 * 60 * 60
 
 // Handler serves the page at /, the sign-in at /login and /logout, and its
 // stylesheet under /static/. Fields are set before first use.
 type Handler struct {
 	Directory    *moffman.Directory
 	Reservations *moffman.Reservations
-	Auth         *httpapi.Auth    // nil or no tokens: the page is open
+	Auth         *auth.Auth       // nil or no tokens: the page is open
 	Now          func() time.Time // nil: time.Now; "today" is its date
 	Logger       *slog.Logger
 

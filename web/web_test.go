@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/httpapi"
 	"github.com/moffman/moffman/sqlite"
 	"github.com/moffman/moffman/web"
@@ -28,7 +29,7 @@ var now = time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
 
 // site serves the API with the web page mounted, as cmd/moffman does, at a
 // fixed clock over a real in-memory store holding a few people.
-func site(t *testing.T, tokens ...httpapi.Token) *httptest.Server {
+func site(t *testing.T, tokens ...auth.Token) *httptest.Server {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), "")
 	if err != nil {
@@ -56,19 +57,19 @@ func site(t *testing.T, tokens ...httpapi.Token) *httptest.Server {
 	if _, err := store.Insert(ctx, "prague@cal", moffman.Event{Summary: "office", Start: "2026-12-04", End: "2026-12-05", CreatorEmail: "jan.novak@acme.com"}); err != nil {
 		t.Fatal(err)
 	}
-	auth := httpapi.NewAuth(tokens)
+	check := auth.NewAuth(tokens)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := &httpapi.Server{
-		Reservations: res, Directory: dir, Auth: auth, Logger: logger,
-		Web: &web.Handler{Directory: dir, Reservations: res, Auth: auth, Logger: logger, Now: func() time.Time { return now }},
+		Reservations: res, Directory: dir, Auth: check, Logger: logger,
+		Web: &web.Handler{Directory: dir, Reservations: res, Auth: check, Logger: logger, Now: func() time.Time { return now }},
 	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-func token(name string, scopes ...httpapi.Scope) httpapi.Token {
-	return httpapi.Token{Name: name, SHA256: sha256.Sum256([]byte(name + "-secret")), Scopes: scopes}
+func token(name string, scopes ...auth.Scope) auth.Token {
+	return auth.Token{Name: name, SHA256: sha256.Sum256([]byte(name + "-secret")), Scopes: scopes}
 }
 
 var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -114,7 +115,7 @@ func golden(t *testing.T, name, got string) {
 func TestGoldenPages(t *testing.T) {
 	t.Parallel()
 	open := site(t)
-	secured := site(t, token("reader", httpapi.ScopeRead))
+	secured := site(t, token("reader", auth.ScopeRead))
 	signedIn := signIn(t, secured, "reader-secret")
 	for _, c := range []struct {
 		name   string
@@ -205,7 +206,7 @@ func TestNoOffices(t *testing.T) {
 
 func TestSecurityHeadersAndStylesheet(t *testing.T) {
 	t.Parallel()
-	srv := site(t, token("reader", httpapi.ScopeRead))
+	srv := site(t, token("reader", auth.ScopeRead))
 	for _, path := range []string{"/", "/login", "/static/style.css", "/static/favicon.svg"} {
 		resp, _ := send(t, "GET", srv.URL+path, nil)
 		for name, want := range map[string]string{

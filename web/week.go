@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/httpapi"
+	"github.com/moffman/moffman/internal/httpstatus"
 )
 
 // weekPage is one office's week, Monday to Sunday.
@@ -81,7 +81,7 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	sunday := monday.AddDate(0, 0, 6)
 	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), monday.AddDate(0, 0, 7).Format(moffman.DateLayout))
 	if err != nil {
-		status := httpapi.StatusOf(err)
+		status := httpstatus.Of(err)
 		if status >= 500 {
 			h.logger().ErrorContext(r.Context(), "week view failed", "office", office, "error", err)
 		}
@@ -111,7 +111,14 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	for _, o := range offices {
 		page.Offices = append(page.Offices, link{Text: o.Name, URL: weekURL(o.Name, keep), Current: o.Name == office})
 	}
-	for i, d := range att.Days {
+	page.Days = dayViews(att.Days, monday, today)
+	h.render(w, r, http.StatusOK, "week", page)
+}
+
+// dayViews shows the days of a week that starts on monday.
+func dayViews(days []moffman.AttendanceDay, monday, today time.Time) []dayView {
+	var out []dayView
+	for i, d := range days {
 		date := monday.AddDate(0, 0, i)
 		v := dayView{
 			Date: d.Date, Weekday: date.Weekday().String(), Label: date.Format("2 Jan"),
@@ -121,9 +128,9 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		for _, p := range d.People {
 			v.People = append(v.People, personView{Name: p.Name, Pending: p.Status != moffman.StateApproved})
 		}
-		page.Days = append(page.Days, v)
+		out = append(out, v)
 	}
-	h.render(w, r, http.StatusOK, "week", page)
+	return out
 }
 
 // mondayOf is the Monday of the ISO week holding day.

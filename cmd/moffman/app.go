@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/auth"
 	"github.com/moffman/moffman/byroapi"
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/httpapi"
@@ -83,7 +84,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 	a.open = len(tokens) == 0
 	api := &httpapi.Server{
 		Reservations: reservations, Directory: directory, Reloader: a.reloader, Sync: a.manual,
-		Auth: httpapi.NewAuth(tokens), Logger: logger,
+		Auth: auth.NewAuth(tokens), Logger: logger,
 		Observer: mets, MetricsHandler: mets.Handler(),
 		Ready: func(ctx context.Context) error {
 			if err := state.Ping(ctx); err != nil {
@@ -176,10 +177,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 func (a *app) Close() error { return a.backend.state.Close() }
 
 // apiTokens turns the configured tokens into the API's hashed tokens.
-func apiTokens(list []config.Token) ([]httpapi.Token, error) {
-	var out []httpapi.Token
+func apiTokens(list []config.Token) ([]auth.Token, error) {
+	var out []auth.Token
 	for _, t := range list {
-		tok := httpapi.Token{Name: t.Name}
+		tok := auth.Token{Name: t.Name}
 		if t.Token != "" {
 			tok.SHA256 = sha256.Sum256([]byte(t.Token))
 		} else if b, err := hex.DecodeString(t.TokenSHA256); err != nil || len(b) != sha256.Size {
@@ -188,7 +189,7 @@ func apiTokens(list []config.Token) ([]httpapi.Token, error) {
 			copy(tok.SHA256[:], b)
 		}
 		for _, s := range t.Scopes {
-			tok.Scopes = append(tok.Scopes, httpapi.Scope(s))
+			tok.Scopes = append(tok.Scopes, auth.Scope(s))
 		}
 		out = append(out, tok)
 	}

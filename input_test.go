@@ -1,0 +1,67 @@
+package moffman_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moffman/moffman"
+)
+
+func TestIsEmail(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"jan.novak@acme.com":     true,
+		"Jan@Acme.com":           true,
+		"jan":                    false,
+		"":                       false,
+		"Jan <jan@acme.com>":     false, // a display name is not an address
+		"<jan@acme.com>":         false,
+		"jan@acme.com (Jan)":     false,
+		" jan@acme.com":          false,
+		"jan@acme.com, eva@a.cz": false,
+	} {
+		if got := moffman.IsEmail(s); got != want {
+			t.Errorf("IsEmail(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestCheckEmailNamesTheField(t *testing.T) {
+	t.Parallel()
+	if err := moffman.CheckEmail("user.email", "jan@acme.com"); err != nil {
+		t.Errorf("valid address: %v", err)
+	}
+	err := moffman.CheckEmail("user.email", "jan")
+	if !moffman.IsCode(err, moffman.Invalid) || !strings.HasPrefix(moffman.ErrorMessage(err), `user.email "jan" is not an e-mail address`) {
+		t.Errorf("not an address: %v", err)
+	}
+	long := strings.Repeat("a", moffman.MaxEmailLength) + "@acme.com"
+	if err := moffman.CheckEmail("email", long); !moffman.IsCode(err, moffman.Invalid) || !strings.Contains(err.Error(), "email is longer than 254") {
+		t.Errorf("too long: %v", err)
+	}
+}
+
+func TestParseWindowFillsMissingEnds(t *testing.T) {
+	t.Parallel()
+	rule := moffman.WindowRule{Fill: 10, Back: 3, Today: time.Date(2026, 12, 2, 23, 30, 0, 0, time.UTC)}
+	for _, c := range []struct{ from, to, wantFrom, wantTo string }{
+		{"", "", "2026-11-29", "2026-12-09"},
+		{"2027-01-04", "", "2027-01-04", "2027-01-14"},
+		{"", "2027-01-14", "2027-01-04", "2027-01-14"},
+		{"2027-01-04", "2027-01-05", "2027-01-04", "2027-01-05"},
+	} {
+		first, end, err := moffman.ParseWindow(c.from, c.to, rule)
+		if err != nil || first.Format(moffman.DateLayout) != c.wantFrom || end.Format(moffman.DateLayout) != c.wantTo {
+			t.Errorf("ParseWindow(%q, %q) = %v, %v, %v; want %s, %s", c.from, c.to, first, end, err, c.wantFrom, c.wantTo)
+		}
+	}
+	// Without Fill both ends are required.
+	if _, _, err := moffman.ParseWindow("2027-01-04", "", moffman.WindowRule{}); !moffman.IsCode(err, moffman.Invalid) {
+		t.Errorf("missing to without Fill: %v, want invalid", err)
+	}
+	// A filled end still names the bad field.
+	if _, _, err := moffman.ParseWindow("", "someday", rule); err == nil || !strings.Contains(err.Error(), "to must be a real date") {
+		t.Errorf("bad to: %v", err)
+	}
+}
