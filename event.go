@@ -1,6 +1,8 @@
 package moffman
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"strings"
 	"time"
 
@@ -108,4 +110,37 @@ func ParseDate(field, s string) (time.Time, error) {
 		return time.Time{}, Errorf(Invalid, "%s must be a real date as YYYY-MM-DD, got %q", field, s)
 	}
 	return t, nil
+}
+
+// ValidEventID applies Google's rule for event ids, which every backend
+// keeps: 5 to 1024 characters of base32hex (lowercase a-v and 0-9).
+func ValidEventID(id string) bool {
+	if len(id) < 5 || len(id) > 1024 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'v') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateEventID is ValidEventID as an Invalid error for API callers.
+func ValidateEventID(id string) error {
+	if !ValidEventID(id) {
+		return Errorf(Invalid, "reservation id %q must be 5 to 1024 characters of a-v and 0-9", id)
+	}
+	return nil
+}
+
+var eventIDEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
+
+// NewEventID returns a random event id: 128 bits in base32hex, 26
+// characters. Backends give it to events inserted without an id, so that
+// a retried insert cannot make a second event.
+func NewEventID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails
+	return eventIDEncoding.EncodeToString(b[:])
 }

@@ -8,7 +8,8 @@ import (
 // Calendar is a set of calendars holding attendance events: Google Calendar
 // in production, the embedded store without a Google account. Both behave
 // like Google Calendar v3; the error contract below is what the services
-// rely on. Every method may also fail with Unavailable (the backend is down
+// rely on, and internal/calendartest states it as tests that every backend
+// runs. Every method may also fail with Unavailable (the backend is down
 // or rate limited, retries are exhausted) or Upstream (it refused the call).
 type Calendar interface {
 	// Insert adds ev with its own ID (or a generated one when empty) and
@@ -36,7 +37,10 @@ type Calendar interface {
 	// changed since that token, cancelled events included; Gone when the
 	// token is no longer valid. Without it, the events overlapping
 	// [TimeMin, TimeMax) (zero times: unbounded), cancelled ones only with
-	// ShowDeleted. NextSyncToken is set on the last page only.
+	// ShowDeleted. NextSyncToken is set on the last page only. Invalid
+	// for a sync token combined with a time window, a window whose
+	// TimeMin is after its TimeMax, or a page token the backend did not
+	// issue. The contract: internal/calendartest.
 	List(ctx context.Context, calendarID string, q ListQuery) (EventPage, error)
 
 	// Subscribe makes the calendar usable by the account (Google:

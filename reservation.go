@@ -283,20 +283,6 @@ func ParseWindow(from, to string) (time.Time, time.Time, error) {
 	return min, max, nil
 }
 
-// ValidateEventID checks an id against Google's rules: 5 to 1024 characters
-// of lowercase a-v and 0-9 (base32hex).
-func ValidateEventID(id string) error {
-	if len(id) < 5 || len(id) > 1024 {
-		return Errorf(Invalid, "reservation id %q must be 5 to 1024 characters of a-v and 0-9", id)
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'v' || c >= '0' && c <= '9') {
-			return Errorf(Invalid, "reservation id %q must be 5 to 1024 characters of a-v and 0-9", id)
-		}
-	}
-	return nil
-}
-
 // toReservation turns an event into the API's view of it. Events written
 // by the Python service lack the requester properties; manual events name
 // their creator.

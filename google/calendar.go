@@ -2,8 +2,6 @@ package google
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"maps"
@@ -61,7 +59,7 @@ func (c *Calendar) Account() string { return c.account }
 // else stays a Conflict.
 func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
 	if ev.ID == "" {
-		ev.ID = newEventID()
+		ev.ID = moffman.NewEventID()
 	}
 	body := insertBody(ev)
 	what := fmt.Sprintf("event %q in calendar %q", ev.ID, calendarID)
@@ -131,19 +129,22 @@ func (c *Calendar) Delete(ctx context.Context, calendarID, eventID string) error
 // Google refuses next to one (timeMin, timeMax); singleEvents is never set,
 // as the Python service did not.
 func (c *Calendar) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
+	if q.SyncToken != "" && (!q.TimeMin.IsZero() || !q.TimeMax.IsZero()) {
+		// Google answers 400 to this; refusing it here saves the call.
+		return moffman.EventPage{}, moffman.Errorf(moffman.Invalid, "a sync token cannot be combined with timeMin or timeMax")
+	}
 	var got *calendar.Events
 	err := c.call.do(ctx, "events.list", fmt.Sprintf("calendar %q", calendarID),
 		func(ctx context.Context, _ int) (err error) {
 			call := c.svc.Events.List(calendarID).Context(ctx)
 			if q.SyncToken != "" {
 				call.SyncToken(q.SyncToken)
-			} else {
-				if !q.TimeMin.IsZero() {
-					call.TimeMin(q.TimeMin.UTC().Format(time.RFC3339))
-				}
-				if !q.TimeMax.IsZero() {
-					call.TimeMax(q.TimeMax.UTC().Format(time.RFC3339))
-				}
+			}
+			if !q.TimeMin.IsZero() {
+				call.TimeMin(q.TimeMin.UTC().Format(time.RFC3339))
+			}
+			if !q.TimeMax.IsZero() {
+				call.TimeMax(q.TimeMax.UTC().Format(time.RFC3339))
 			}
 			if q.ShowDeleted {
 				call.ShowDeleted(true)
@@ -374,12 +375,4 @@ func written(stored, ev moffman.Event) bool {
 		}
 	}
 	return true
-}
-
-// newEventID returns a random id Google accepts: 26 characters of
-// lowercase base32hex.
-func newEventID() string {
-	b := make([]byte, 16)
-	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails
-	return strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

@@ -122,16 +122,6 @@ func TestInsertAndGet(t *testing.T) {
 	wantAPIError(t, err, http.StatusNotFound, "notFound")
 }
 
-func TestInsertGeneratesID(t *testing.T) {
-	t.Parallel()
-	_, svc, calID := startWithCalendar(t)
-	a := mustInsert(t, svc, calID, allDay("", "a", "2024-01-01", "2024-01-02"))
-	b := mustInsert(t, svc, calID, allDay("", "b", "2024-01-01", "2024-01-02"))
-	if !validID(a.Id) || !validID(b.Id) || a.Id == b.Id {
-		t.Errorf("generated ids %q %q", a.Id, b.Id)
-	}
-}
-
 func TestInsertValidation(t *testing.T) {
 	t.Parallel()
 	_, svc, calID := startWithCalendar(t)
@@ -166,20 +156,6 @@ func TestInsertValidation(t *testing.T) {
 			End:   &calendar.EventDateTime{DateTime: "2024-01-01T11:00:00+01:00"}}
 		mustInsert(t, svc, calID, ev)
 	})
-}
-
-func TestDuplicateIDAlsoWhenDeleted(t *testing.T) {
-	t.Parallel()
-	_, svc, calID := startWithCalendar(t)
-	ev := allDay("abcde12345", "x", "2024-01-01", "2024-01-02")
-	mustInsert(t, svc, calID, ev)
-	_, err := svc.Events.Insert(calID, ev).Do()
-	wantAPIError(t, err, http.StatusConflict, "duplicate")
-	if err := svc.Events.Delete(calID, ev.Id).Do(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = svc.Events.Insert(calID, ev).Do()
-	wantAPIError(t, err, http.StatusConflict, "duplicate")
 }
 
 func TestPatchMerges(t *testing.T) {

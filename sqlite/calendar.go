@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base32"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,8 +26,8 @@ const (
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
 	if ev.ID == "" {
-		ev.ID = newEventID()
-	} else if !validEventID(ev.ID) {
+		ev.ID = moffman.NewEventID()
+	} else if !moffman.ValidEventID(ev.ID) {
 		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
 			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
 	}
@@ -381,29 +379,6 @@ func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Milliseco
 
 func notFound(calendarID, eventID string) error {
 	return moffman.Errorf(moffman.NotFound, "event %q not found in calendar %q", eventID, calendarID)
-}
-
-// validEventID applies Google's rule: 5 to 1024 characters of base32hex
-// (lowercase a-v, 0-9).
-func validEventID(id string) bool {
-	if len(id) < 5 || len(id) > 1024 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'v') {
-			return false
-		}
-	}
-	return true
-}
-
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-
-// newEventID returns 128 random bits in base32hex: 26 characters.
-func newEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return idEncoding.EncodeToString(b[:])
 }
 
 // validateEvent checks what Google checks on every write.
