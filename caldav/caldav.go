@@ -22,6 +22,8 @@ package caldav
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -108,16 +110,35 @@ func (c *Calendar) collection(calendarID string) (string, error) {
 	return p, nil
 }
 
+// Servers keep resources as files, whose names are at most 255 bytes; an
+// id longer than maxNameLen (Google allows 1024 characters) is stored under
+// its hash, with the id itself in UID.
+const (
+	maxNameLen   = 128
+	hashedPrefix = "moffman-sha256-"
+)
+
 // resource returns the path of an event's resource in a collection.
 func resource(collection, eventID string) string {
-	return collection + url.PathEscape(eventID) + ".ics"
+	return collection + resourceName(eventID) + ".ics"
+}
+
+func resourceName(eventID string) string {
+	if len(eventID) <= maxNameLen {
+		return url.PathEscape(eventID)
+	}
+	sum := sha256.Sum256([]byte(eventID))
+	return hashedPrefix + hex.EncodeToString(sum[:])
 }
 
 // eventIDOf returns the event id of a resource path, false for a resource
-// not named *.ics.
-func eventIDOf(p string) (string, bool) {
+// not named *.ics. A hashed name gives the id in uid, when it matches.
+func eventIDOf(p, uid string) (string, bool) {
 	name := p[strings.LastIndex(p, "/")+1:]
 	id, ok := strings.CutSuffix(name, ".ics")
+	if strings.HasPrefix(id, hashedPrefix) && resourceName(uid) == id {
+		return uid, true
+	}
 	return id, ok && id != ""
 }
 

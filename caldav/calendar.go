@@ -24,8 +24,8 @@ const maxRaces = 5
 // CreatorEmail becomes the ORGANIZER.
 func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
 	if ev.ID == "" {
-		ev.ID = newEventID()
-	} else if !validEventID(ev.ID) {
+		ev.ID = moffman.NewEventID()
+	} else if !moffman.ValidEventID(ev.ID) {
 		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
 			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
 	}
@@ -40,11 +40,11 @@ func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Eve
 	what := fmt.Sprintf("event %q in calendar %q", ev.ID, calendarID)
 	obj := newObject(ev, c.clock())
 	etag, err := c.put(ctx, resource(coll, ev.ID), obj, "")
-	switch statusOf(err) {
-	case 0:
-	case http.StatusPreconditionFailed:
+	switch {
+	case err == nil:
+	case statusOf(err) == http.StatusPreconditionFailed:
 		return moffman.Event{}, moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
-	case http.StatusNotFound, http.StatusConflict, http.StatusForbidden:
+	case statusOf(err) == http.StatusNotFound || statusOf(err) == http.StatusConflict || statusOf(err) == http.StatusForbidden:
 		// A missing collection (Radicale answers 409, others 404), or the
 		// UID is held by another resource (RFC 4791 no-uid-conflict).
 		if ok, _, perr := c.properties(ctx, coll); perr == nil && ok {
@@ -91,7 +91,8 @@ func (c *Calendar) Patch(ctx context.Context, calendarID, eventID string, p moff
 		if err := validate(p, start, end); err != nil {
 			return false, err
 		}
-		apply(ve, p, c.clock())
+		apply(ve, p)
+		touch(ve, c.clock())
 		return true, nil
 	})
 }

@@ -1,8 +1,6 @@
 package caldav
 
 import (
-	"crypto/rand"
-	"encoding/base32"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +100,9 @@ func newObject(ev moffman.Event, now time.Time) *ical.Calendar {
 	ve := ical.NewComponent(ical.CompEvent)
 	ve.Props.SetText(ical.PropUID, ev.ID)
 	ve.Props.SetDateTime(ical.PropCreated, now)
+	ve.Props.SetDateTime(ical.PropDateTimeStamp, now)
+	ve.Props.SetDateTime(ical.PropLastModified, now)
+	ve.Props.Set(&ical.Prop{Name: ical.PropSequence, Params: ical.Params{}, Value: "0"})
 	ve.Props.SetText(ical.PropStatus, string(ical.EventConfirmed))
 	if ev.CreatorEmail != "" {
 		ve.Props.Set(&ical.Prop{Name: ical.PropOrganizer, Params: ical.Params{}, Value: "mailto:" + ev.CreatorEmail})
@@ -109,13 +110,13 @@ func newObject(ev moffman.Event, now time.Time) *ical.Calendar {
 	cal.Children = append(cal.Children, ve)
 	start, end, color := ev.Start, ev.End, ev.ColorID
 	summary := ev.Summary
-	apply(ve, moffman.EventPatch{Summary: &summary, Start: &start, End: &end, ColorID: &color, Private: ev.Private}, now)
+	apply(ve, moffman.EventPatch{Summary: &summary, Start: &start, End: &end, ColorID: &color, Private: ev.Private})
 	return cal
 }
 
 // apply writes the fields set in p into the event component, leaving the
 // other properties (alarms, attendees, … of other clients) as they are.
-func apply(ve *ical.Component, p moffman.EventPatch, now time.Time) {
+func apply(ve *ical.Component, p moffman.EventPatch) {
 	if p.Summary != nil {
 		setText(ve, ical.PropSummary, *p.Summary)
 	}
@@ -133,13 +134,20 @@ func apply(ve *ical.Component, p moffman.EventPatch, now time.Time) {
 		name, _ := privateName(k) // checked by validatePrivate
 		ve.Props.SetText(name, v)
 	}
-	touch(ve, now)
 }
 
-// touch records a write: DTSTAMP and LAST-MODIFIED.
+// touch records a write: DTSTAMP, LAST-MODIFIED and SEQUENCE one up, so
+// that every write gives a new ETag even within the second iCalendar
+// times resolve (SEQUENCE may rise more often than RFC 5545 requires; with
+// no attendees nobody is notified of it).
 func touch(ve *ical.Component, now time.Time) {
 	ve.Props.SetDateTime(ical.PropDateTimeStamp, now)
 	ve.Props.SetDateTime(ical.PropLastModified, now)
+	seq := 0
+	if p := ve.Props.Get(ical.PropSequence); p != nil {
+		seq, _ = p.Int()
+	}
+	ve.Props.Set(&ical.Prop{Name: ical.PropSequence, Params: ical.Params{}, Value: strconv.Itoa(seq + 1)})
 }
 
 func setText(ve *ical.Component, name, v string) {
@@ -254,29 +262,6 @@ func quote(etag string) string {
 		return etag
 	}
 	return strconv.Quote(etag)
-}
-
-// validEventID applies Google's rule, as the other adapters do: 5 to 1024
-// characters of base32hex (lowercase a-v, 0-9).
-func validEventID(id string) bool {
-	if len(id) < 5 || len(id) > 1024 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'v') {
-			return false
-		}
-	}
-	return true
-}
-
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-
-// newEventID returns 128 random bits in base32hex: 26 characters.
-func newEventID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return idEncoding.EncodeToString(b[:])
 }
 
 // validate checks the fields p sets, as Google checks them; start and end

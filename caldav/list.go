@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-ical"
 	"github.com/emersion/go-webdav/caldav"
 
 	"github.com/moffman/moffman"
@@ -110,7 +111,7 @@ func (c *Calendar) changes(ctx context.Context, coll, calendarID string, cur *cu
 	}
 	events := c.events(ctx, calendarID, objs)
 	for _, p := range resp.Deleted {
-		if id, ok := eventIDOf(p); ok {
+		if id, ok := eventIDOf(p, ""); ok {
 			events = append(events, moffman.Event{ID: id, Status: moffman.StatusCancelled})
 		}
 	}
@@ -176,7 +177,11 @@ func (c *Calendar) window(ctx context.Context, coll, calendarID string, q moffma
 func (c *Calendar) events(ctx context.Context, calendarID string, objs []caldav.CalendarObject) []moffman.Event {
 	events := make([]moffman.Event, 0, len(objs))
 	for _, o := range objs {
-		id, ok := eventIDOf(o.Path)
+		var uid string
+		if ve := mainEvent(o.Data); ve != nil {
+			uid, _ = ve.Props.Text(ical.PropUID)
+		}
+		id, ok := eventIDOf(o.Path, uid)
 		if !ok {
 			c.log.WarnContext(ctx, "skipping a CalDAV resource not named *.ics", "calendar_id", calendarID, "path", o.Path)
 			continue
