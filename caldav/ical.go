@@ -131,8 +131,11 @@ func apply(ve *ical.Component, p moffman.EventPatch) {
 		setText(ve, propColor, colorName(*p.ColorID))
 	}
 	for k, v := range p.Private {
-		name, _ := privateName(k) // checked by validatePrivate
-		ve.Props.SetText(name, v)
+		name, _ := privateName(k) // checked by validate
+		prop := ical.NewProp(name)
+		prop.SetText(v)
+		prop.Params.Del(ical.ParamValue) // TEXT is the default of X- properties
+		ve.Props.Set(prop)
 	}
 }
 

@@ -6,11 +6,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,7 +187,7 @@ func (s *testServer) newCalendar(t *testing.T) string {
 }
 
 // do sends a request as another CalDAV client would and checks its status.
-func (s *testServer) do(t *testing.T, method, path string, body []byte, header map[string]string, want int) *http.Response {
+func (s *testServer) do(t *testing.T, method, path string, body []byte, header map[string]string, want ...int) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(body))
 	if err != nil {
@@ -193,15 +195,17 @@ func (s *testServer) do(t *testing.T, method, path string, body []byte, header m
 	}
 	req.SetBasicAuth(s.user, s.pass)
 	for k, v := range header {
-		req.Header.Set(k, v)
+		if k != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %s, want %d", method, path, resp.Status, want)
+	if !slices.Contains(want, resp.StatusCode) {
+		t.Fatalf("%s %s: %s, want %v", method, path, resp.Status, want)
 	}
 	return resp
 }
@@ -212,16 +216,57 @@ func (s *testServer) do(t *testing.T, method, path string, body []byte, header m
 func (s *testServer) addManual(t *testing.T, calendarID, creator string, ev moffman.Event) string {
 	t.Helper()
 	id := strings.ToUpper(uuid.NewString())
+	s.putManual(t, calendarID, id, creator, ev, "If-None-Match", "*", http.StatusCreated)
+	return id
+}
+
+// putManual writes a person's event; ev.Status cancelled writes
+// STATUS:CANCELLED, as clients cancel. The header pair ("" for none) and
+// the statuses are the condition sent and the statuses wanted.
+func (s *testServer) putManual(t *testing.T, calendarID, id, creator string, ev moffman.Event, header, value string, want ...int) {
+	t.Helper()
 	date := func(d string) string { return strings.ReplaceAll(d, "-", "") }
-	ics := strings.Join([]string{
+	lines := []string{
 		"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Mozilla.org/NONSGML Mozilla Calendar V1.1//EN",
 		"BEGIN:VEVENT", "UID:" + id, "DTSTAMP:20240101T120000Z", "CREATED:20240101T120000Z",
 		"SUMMARY:" + ev.Summary, "ORGANIZER;CN=Some Person:mailto:" + creator,
-		"DTSTART;VALUE=DATE:" + date(ev.Start), "DTEND;VALUE=DATE:" + date(ev.End),
-		"TRANSP:TRANSPARENT", "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:office", "TRIGGER:-PT15M", "END:VALARM",
-		"END:VEVENT", "END:VCALENDAR", "",
-	}, "\r\n")
-	s.do(t, http.MethodPut, calendarID+"/"+id+".ics", []byte(ics),
-		map[string]string{"Content-Type": "text/calendar; charset=utf-8", "If-None-Match": "*"}, http.StatusCreated)
-	return id
+		"DTSTART;VALUE=DATE:" + date(ev.Start), "DTEND;VALUE=DATE:" + date(ev.End), "TRANSP:TRANSPARENT",
+	}
+	if ev.Status == moffman.StatusCancelled {
+		lines = append(lines, "STATUS:CANCELLED")
+	}
+	lines = append(lines, "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:office", "TRIGGER:-PT15M", "END:VALARM",
+		"END:VEVENT", "END:VCALENDAR", "")
+	s.do(t, http.MethodPut, calendarID+"/"+id+".ics", []byte(strings.Join(lines, "\r\n")),
+		map[string]string{"Content-Type": "text/calendar; charset=utf-8", header: value}, want...)
+}
+
+// raw returns a resource as stored on the server, lines unfolded.
+func (s *testServer) raw(t *testing.T, calendarID, eventID string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url+calendarID+"/"+resourceName(eventID)+".ics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(s.user, s.pass)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/%s: %s %v", calendarID, eventID, resp.Status, err)
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(string(b), "\r\n ", ""), "\r\n", "\n")
+}
+
+// wantLines checks that a stored resource holds each line.
+func wantLines(t *testing.T, what, ics string, lines ...string) {
+	t.Helper()
+	for _, l := range lines {
+		if !slices.Contains(strings.Split(ics, "\n"), l) {
+			t.Errorf("%s: no line %q in\n%s", what, l, ics)
+		}
+	}
 }
