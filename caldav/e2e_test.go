@@ -3,6 +3,7 @@ package caldav
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -107,7 +108,7 @@ func newE2E(t *testing.T, s *testServer) *e2e {
 	})
 	e.sync = &moffman.ManualSync{Calendar: e.cal, Store: store, Directory: dir, Forms: forms,
 		Colors:   moffman.Colors{Unapproved: "4", Approved: "5"},
-		CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2}}
+		CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2}, Logger: slog.New(slog.DiscardHandler)}
 	if err := e.cal.Subscribe(context.Background(), e.calID); err != nil {
 		t.Fatal(err)
 	}
