@@ -15,14 +15,18 @@ const mask = "***"
 
 // Masked returns the effective configuration as YAML in the layout of
 // defaults.yaml, for --check-config: every key is shown, secrets (token,
-// token_sha256) are replaced by "***". Without tokens it loads back into
+// token_sha256, caldav.password) are replaced by "***". Without tokens it loads back into
 // the same configuration.
 func (c *Config) Masked() ([]byte, error) {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for i := range keys {
 		k := &keys[i]
+		v := shown(k.ref(c))
+		if k.path == "caldav.password" && c.CalDAV.Password != nil {
+			v = mask
+		}
 		var n yaml.Node
-		if err := n.Encode(shown(k.ref(c))); err != nil {
+		if err := n.Encode(v); err != nil {
 			return nil, err
 		}
 		parts := strings.Split(k.path, ".")
