@@ -112,7 +112,9 @@ func (c *Calendar) collection(calendarID string) (string, error) {
 
 // Servers keep resources as files, whose names are at most 255 bytes; an
 // id longer than maxNameLen (Google allows 1024 characters) is stored under
-// its hash, with the id itself in UID.
+// its hash, with the id itself in UID. (Only a removal by another client,
+// which comes without the data, then reports the hashed name as the id;
+// moffman's own ids are 26 or 32 characters.)
 const (
 	maxNameLen   = 128
 	hashedPrefix = "moffman-sha256-"
