@@ -25,6 +25,7 @@ var Template []byte
 type Config struct {
 	General     General
 	GoogleAPI   GoogleAPI
+	CalDAV      CalDAV
 	ManualUsers ManualUsers
 	Offices     Offices
 	Forms       Forms
@@ -45,6 +46,18 @@ type GoogleAPI struct {
 	ServiceAccountKeyPath *string // nil: no Google, calendars live in the local store
 	CalendarEndpoint      string  // absolute URL ending in "/"
 	SheetsEndpoint        string  // absolute URL ending in "/"
+}
+
+// CalDAV holds caldav.* keys: the office calendars on a CalDAV server
+// instead of Google (the two are mutually exclusive).
+type CalDAV struct {
+	URL          *string // nil: no CalDAV
+	Username     string
+	Password     *string
+	PasswordFile *string
+	// Secret is the password to send: Password, or the content of
+	// PasswordFile without its final line break, read by Load.
+	Secret string
 }
 
 // ManualUsers holds manual_users.* keys.

@@ -43,6 +43,11 @@ var keys = []key{
 	{"google_api.calendar_endpoint", kindString, func(c *Config) any { return &c.GoogleAPI.CalendarEndpoint }},
 	{"google_api.sheets_endpoint", kindString, func(c *Config) any { return &c.GoogleAPI.SheetsEndpoint }},
 
+	{"caldav.url", kindNullString, func(c *Config) any { return &c.CalDAV.URL }},
+	{"caldav.username", kindString, func(c *Config) any { return &c.CalDAV.Username }},
+	{"caldav.password", kindNullString, func(c *Config) any { return &c.CalDAV.Password }},
+	{"caldav.password_file", kindNullString, func(c *Config) any { return &c.CalDAV.PasswordFile }},
+
 	{"manual_users.user_list", kindUsers, func(c *Config) any { return &c.ManualUsers.UserList }},
 	{"manual_users.google_config.sheet_id", kindNullString, func(c *Config) any { return &c.ManualUsers.GoogleConfig.SheetID }},
 	{"manual_users.google_config.range", kindNullString, func(c *Config) any { return &c.ManualUsers.GoogleConfig.Range }},

@@ -16,8 +16,9 @@ const mask = "***"
 
 // Masked returns the effective configuration as YAML in the layout of
 // defaults.yaml, for --check-config: every key is shown, secrets (token,
-// token_sha256) are replaced by "***". Without tokens it loads back into
-// the same configuration. A database URL's password is masked too.
+// token_sha256, caldav.password) are replaced by "***". Without tokens it
+// loads back into the same configuration. A database URL's password is
+// masked too.
 func (c *Config) Masked() ([]byte, error) {
 	root := &yaml.Node{Kind: yaml.MappingNode}
 	for i := range keys {
@@ -25,6 +26,9 @@ func (c *Config) Masked() ([]byte, error) {
 		v := shown(k.ref(c))
 		if u, ok := v.(*string); ok && u != nil && k.path == "general.database_url" {
 			v = redactURL(*u)
+		}
+		if k.path == "caldav.password" && c.CalDAV.Password != nil {
+			v = mask
 		}
 		var n yaml.Node
 		if err := n.Encode(v); err != nil {

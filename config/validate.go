@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,6 +108,8 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	k.endpoint("google_api.calendar_endpoint", c.GoogleAPI.CalendarEndpoint)
 	k.endpoint("google_api.sheets_endpoint", c.GoogleAPI.SheetsEndpoint)
 
+	k.caldav(c)
+
 	k.sheet("manual_users.google_config", c.ManualUsers.GoogleConfig)
 	k.sheet("offices.google_config", c.Offices.GoogleConfig)
 	k.users(c.ManualUsers.UserList)
@@ -154,6 +157,44 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	k.tokens(c.RESTAPI.Tokens)
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
+	}
+}
+
+// caldav checks the caldav section and reads caldav.password_file.
+func (k checker) caldav(c *Config) {
+	d := &c.CalDAV
+	if !k.ok("caldav", "google_api.service_account_key_path") {
+		return
+	}
+	if d.URL == nil {
+		if d.Username != "" || d.Password != nil || d.PasswordFile != nil {
+			k.p.add("caldav.url", "is not set, but other caldav keys are: set it to use a CalDAV server")
+		}
+		return
+	}
+	if c.GoogleAPI.ServiceAccountKeyPath != nil {
+		k.p.add("caldav", "caldav.url and google_api.service_account_key_path are mutually exclusive: "+
+			"the office calendars are either on Google or on a CalDAV server; remove one")
+	}
+	if u, err := url.Parse(*d.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		k.p.add("caldav.url", "expected an absolute http(s) URL, got %q", *d.URL)
+	}
+	switch {
+	case d.Password != nil && d.PasswordFile != nil:
+		k.p.add("caldav", "both password and password_file are set; give one")
+	case d.Password != nil:
+		d.Secret = *d.Password
+	case d.PasswordFile != nil:
+		b, err := os.ReadFile(*d.PasswordFile)
+		secret := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		switch {
+		case err != nil:
+			k.p.add("caldav.password_file", "cannot read the password: %v", err)
+		case secret == "":
+			k.p.add("caldav.password_file", "%s is empty", *d.PasswordFile)
+		default:
+			d.Secret = secret
+		}
 	}
 }
 
