@@ -17,12 +17,14 @@ type Calendar interface {
 	// that calendar, by a cancelled event too. NotFound when the calendar
 	// is unknown or not shared with the account (Google only: the
 	// embedded store creates calendars as they are used). Invalid for a bad id.
-	// CreatorEmail is honoured by the embedded store only; Google records
-	// the account that writes.
+	// CreatorEmail is honoured by the embedded stores and by CalDAV (as
+	// ORGANIZER: CalDAV servers record no author); Google records the
+	// account that writes.
 	Insert(ctx context.Context, calendarID string, ev Event) (Event, error)
 
 	// Get returns one event, cancelled ones included. NotFound when it
-	// never existed.
+	// never existed (CalDAV: also when another client removed the
+	// resource, which sync reported as a cancellation).
 	Get(ctx context.Context, calendarID, eventID string) (Event, error)
 
 	// Patch changes the fields set in p and returns the stored event.

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/caldav"
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/google"
 	"github.com/moffman/moffman/metrics"
@@ -51,6 +52,8 @@ func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, m
 	switch {
 	case cfg.GoogleAPI.ServiceAccountKeyPath != nil:
 		err = b.openGoogle(ctx, cfg, logger, mets)
+	case cfg.CalDAV.URL != nil:
+		err = b.openCalDAV(ctx, cfg, logger)
 	case cfg.Offices.GoogleConfig.Enabled() || cfg.ManualUsers.GoogleConfig.Enabled():
 		logger.Warn("a spreadsheet is configured (google_config), but without google_api.service_account_key_path it cannot be read; only the static lists are used")
 	}
@@ -111,6 +114,22 @@ func (b *backend) openGoogle(ctx context.Context, cfg *config.Config, logger *sl
 	}
 	b.source = sheets
 	b.checks = append(b.checks, sheets.CredentialsError)
+	return nil
+}
+
+// openCalDAV puts the calendars on a CalDAV server; the state stays in
+// the store.
+func (b *backend) openCalDAV(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	cal, err := caldav.New(ctx, caldav.Options{URL: *cfg.CalDAV.URL, Username: cfg.CalDAV.Username,
+		Password: cfg.CalDAV.Secret, Logger: logger})
+	if err != nil {
+		return err
+	}
+	b.calendar, b.system = cal, "caldav"
+	b.description = "CalDAV at " + *cfg.CalDAV.URL
+	if cfg.Offices.GoogleConfig.Enabled() || cfg.ManualUsers.GoogleConfig.Enabled() {
+		logger.Warn("a spreadsheet is configured (google_config), but without google_api.service_account_key_path it cannot be read; only the static lists are used")
+	}
 	return nil
 }
 
