@@ -5,56 +5,31 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
+	"github.com/moffman/moffman/byroapi/byroapitest"
 	"github.com/moffman/moffman/sqlite"
 )
 
-// fakeByroapi takes form requests as Byroapi does (POST JSON, 200) and
-// counts them by subject, which the test sets to name the event's days.
-type fakeByroapi struct {
-	*httptest.Server
-	mu    sync.Mutex
-	forms map[string]int
-}
+// forms counts the forms the Byroapi fake took, by subject, which the
+// test sets to name the event's days.
+type forms struct{ *byroapitest.Server }
 
-func newFakeByroapi(t *testing.T) *fakeByroapi {
-	f := &fakeByroapi{forms: map[string]int{}}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req byroapi.Request
-		if r.Method != http.MethodPost || json.NewDecoder(r.Body).Decode(&req) != nil || req.Template != "approval" {
-			http.Error(w, "bad form request", http.StatusBadRequest)
-			return
-		}
-		f.mu.Lock()
-		f.forms[req.Result.Email.Subject]++
-		f.mu.Unlock()
-		w.Write([]byte(`{"status": "ok"}`))
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeByroapi) count(subject string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.forms[subject]
-}
-
-func (f *fakeByroapi) total() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f forms) count(subject string) int {
 	n := 0
-	for _, c := range f.forms {
-		n += c
+	for _, r := range f.Delivered() {
+		var req byroapi.Request
+		if json.Unmarshal(r.Body, &req) == nil && req.Result.Email.Subject == subject {
+			n++
+		}
 	}
 	return n
 }
+
+func (f forms) total() int { return len(f.Delivered()) }
 
 // TestEndToEnd runs moffman's services over the adapter over each server:
 // REST reservations pending and approved, a manual user's event approved
@@ -79,7 +54,7 @@ type e2e struct {
 	calID  string // a full URL, as an office id may be
 	rel    string // the same calendar as a path under the URL
 	office moffman.Office
-	forms  *fakeByroapi
+	forms  forms
 	sync   *moffman.ManualSync
 	store  *sqlite.Store
 }
@@ -87,7 +62,7 @@ type e2e struct {
 const janEmail = "jan.novak@acme.com"
 
 func newE2E(t *testing.T, s *testServer) *e2e {
-	e := &e2e{s: s, cal: s.calendar(t), forms: newFakeByroapi(t)}
+	e := &e2e{s: s, cal: s.calendar(t), forms: forms{byroapitest.Start(t)}}
 	e.rel = s.newCalendar(t)
 	e.calID = s.url + e.rel + "/"
 	e.office = moffman.Office{Name: "prague", CalendarID: e.calID}
