@@ -3,6 +3,7 @@ package moffman
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +63,34 @@ func TestVectorsMatchShared(t *testing.T) {
 		if string(local) != string(shared) {
 			t.Errorf("testdata/%s differs from ../shared/testdata/%s: copy it again", name, name)
 		}
+	}
+}
+
+// Event ids follow Google's rule, which every backend keeps: 5 to 1024
+// characters of lowercase a-v and 0-9.
+func TestEventIDRules(t *testing.T) {
+	for id, want := range map[string]bool{
+		"abcde": true, "01234": true, strings.Repeat("v", 1024): true,
+		"abcd": false, "abcdw": false, "ABCDE": false, "abc-de": false, "abcdé": false,
+		strings.Repeat("a", 1025): false, "": false,
+	} {
+		if got := ValidEventID(id); got != want {
+			t.Errorf("ValidEventID(%.12q) = %v, want %v", id, got, want)
+		}
+		err := ValidateEventID(id)
+		if want != (err == nil) {
+			t.Errorf("ValidateEventID(%.12q) = %v", id, err)
+		}
+		if err != nil && (!IsCode(err, Invalid) || !strings.Contains(ErrorMessage(err), "a-v and 0-9")) {
+			t.Errorf("ValidateEventID(%.12q): code %q, message %q", id, ErrorCode(err), ErrorMessage(err))
+		}
+	}
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewEventID()
+		if len(id) != 26 || !ValidEventID(id) || seen[id] {
+			t.Fatalf("NewEventID() = %q (valid %v, repeated %v)", id, ValidEventID(id), seen[id])
+		}
+		seen[id] = true
 	}
 }

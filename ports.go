@@ -5,21 +5,23 @@ import (
 	"time"
 )
 
-// Calendar is a set of calendars holding attendance events: Google Calendar
-// in production, the embedded store without a Google account. Both behave
-// like Google Calendar v3; the error contract below is what the services
+// Calendar is a set of calendars holding attendance events: Google
+// Calendar, a CalDAV server, or the embedded store (SQLite or PostgreSQL).
+// All behave like Google Calendar v3; the error contract below is what the services
 // rely on, and internal/calendartest states it as tests that every backend
 // runs. Every method may also fail with Unavailable (the backend is down
 // or rate limited, retries are exhausted) or Upstream (it refused the call).
 type Calendar interface {
-	// Insert adds ev with its own ID (or a generated one when empty) and
-	// returns the stored event. Conflict when the id is already used in
-	// that calendar, by a cancelled event too. NotFound when the calendar
-	// is unknown or not shared with the account (Google only: the
-	// embedded store creates calendars as they are used). Invalid for a bad id.
-	// CreatorEmail is honoured by the embedded stores and by CalDAV (as
-	// ORGANIZER: CalDAV servers record no author); Google records the
-	// account that writes.
+	// Insert adds ev with its own ID (or one from NewEventID when empty)
+	// and returns the stored event. Conflict when the id is already used
+	// in that calendar, by a cancelled event too. NotFound when the
+	// calendar is unknown or not shared with the account (Google only: the
+	// embedded store creates calendars as they are used). Invalid for an
+	// id ValidEventID refuses, dates that are not YYYY-MM-DD with end after
+	// start, or a colour other than "1" to "11". On Google the creator is
+	// the account that writes; the embedded stores honour CreatorEmail (it
+	// stands in for a person's own event there), and so does CalDAV, as
+	// ORGANIZER, since CalDAV servers record no author.
 	Insert(ctx context.Context, calendarID string, ev Event) (Event, error)
 
 	// Get returns one event, cancelled ones included. NotFound when it
@@ -27,22 +29,31 @@ type Calendar interface {
 	// resource, which sync reported as a cancellation).
 	Get(ctx context.Context, calendarID, eventID string) (Event, error)
 
-	// Patch changes the fields set in p and returns the stored event.
-	// NotFound when the event never existed.
+	// Patch changes the fields set in p, merges p.Private key by key and
+	// returns the stored event. Every write, an empty patch too, gives the
+	// event a new ETag and Updated. NotFound when the event never existed.
 	Patch(ctx context.Context, calendarID, eventID string, p EventPatch) (Event, error)
 
 	// Delete cancels the event. Cancelling a cancelled event is no error.
 	// NotFound when it never existed.
 	Delete(ctx context.Context, calendarID, eventID string) error
 
-	// List returns one page of events. With q.SyncToken it returns what
-	// changed since that token, cancelled events included; Gone when the
-	// token is no longer valid. Without it, the events overlapping
-	// [TimeMin, TimeMax) (zero times: unbounded), cancelled ones only with
-	// ShowDeleted. NextSyncToken is set on the last page only. Invalid
-	// for a sync token combined with a time window, a window whose
-	// TimeMin is after its TimeMax, or a page token the backend did not
-	// issue. The contract: internal/calendartest.
+	// List returns one page of events.
+	//
+	// Without q.SyncToken: the events overlapping [TimeMin, TimeMax)
+	// (end > TimeMin and start < TimeMax; zero times: unbounded), cancelled
+	// ones only with ShowDeleted, ordered by start date then id.
+	//
+	// With q.SyncToken: what changed since that token, cancelled events
+	// included. Gone when the token is no longer valid: garbage, another
+	// calendar's, or expired (Google expires tokens now and then; the
+	// embedded store's never expire, so it skips the contract's
+	// SyncTokenExpired). Every write shows up in the next incremental
+	// listing, writes made while the pages were fetched included.
+	//
+	// NextSyncToken is set on the last page only. Invalid for a sync token
+	// combined with a time window, TimeMin after TimeMax, or a page token
+	// the backend did not issue.
 	List(ctx context.Context, calendarID string, q ListQuery) (EventPage, error)
 
 	// Subscribe makes the calendar usable by the account (Google:

@@ -204,7 +204,10 @@ func newEventID() string {
 	return idEncoding.EncodeToString(b)
 }
 
-// validID applies Google's rule for client-chosen ids.
+// validID applies Google's rule for client-chosen ids. The fake keeps its
+// own copy instead of moffman.ValidEventID: it stands in for Google and must
+// refuse what Google refuses even if moffman's rule were wrong, so that the
+// contract tests run through it catch the mistake.
 func validID(id string) bool {
 	if len(id) < 5 || len(id) > 1024 {
 		return false

@@ -158,6 +158,23 @@ func TestInsertValidation(t *testing.T) {
 	})
 }
 
+// Google answers 409 "duplicate" for a used id, a cancelled event's too
+// (the adapters' side of it, Conflict, is the contract in
+// internal/calendartest).
+func TestDuplicateIDAlsoWhenDeleted(t *testing.T) {
+	t.Parallel()
+	_, svc, calID := startWithCalendar(t)
+	ev := allDay("abcde12345", "x", "2024-01-01", "2024-01-02")
+	mustInsert(t, svc, calID, ev)
+	_, err := svc.Events.Insert(calID, ev).Do()
+	wantAPIError(t, err, http.StatusConflict, "duplicate")
+	if err := svc.Events.Delete(calID, ev.Id).Do(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Events.Insert(calID, ev).Do()
+	wantAPIError(t, err, http.StatusConflict, "duplicate")
+}
+
 func TestPatchMerges(t *testing.T) {
 	t.Parallel()
 	s, svc, calID := startWithCalendar(t)

@@ -16,7 +16,7 @@ import (
 // TestCalendar runs the Calendar contract against fresh backends from
 // newBackend, one per subtest.
 func TestCalendar(t *testing.T, newBackend func(t *testing.T) Backend) {
-	for _, c := range []struct {
+	tests := []struct {
 		name string
 		test func(*testing.T, Backend)
 	}{
@@ -31,14 +31,22 @@ func TestCalendar(t *testing.T, newBackend func(t *testing.T) Backend) {
 		{"ListWindow", testListWindow},
 		{"ListPaging", testListPaging},
 		{"SyncTokens", testSyncTokens},
+		{"SyncTokenGone", testSyncTokenGone},
+		{"SyncTokenExpired", testSyncTokenExpired},
 		{"SyncTokenOfEmptyCalendar", testSyncEmptyCalendar},
 		{"SyncConcurrentWrites", testSyncConcurrentWrites},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Subscribe", testSubscribe},
+		{"CreatorRecorded", testCreatorRecorded},
 		{"ManualEvent", testManualEvent},
 		{"CancelledContext", testCancelledContext},
-	} {
-		run(t, c.name, newBackend, c.test)
+	}
+	var names []string
+	for _, c := range tests {
+		names = append(names, c.name)
+	}
+	for _, c := range tests {
+		run(t, c.name, names, newBackend, c.test)
 	}
 }
 
@@ -332,12 +340,58 @@ func testSyncTokens(t *testing.T, b Backend) {
 	if evs, again, err := moffman.ListAll(ctx, cal, c, moffman.ListQuery{SyncToken: next}); err != nil || len(evs) != 0 || again == "" {
 		t.Errorf("after catching up: %s, token %q, %v", ids(evs), again, err)
 	}
-	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: "garbage"})
-	wantCode(t, "List with a garbage sync token", err, moffman.Gone)
 	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: tok, TimeMin: time.Now()})
 	wantCode(t, "sync token with TimeMin", err, moffman.Invalid)
 	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: tok, TimeMax: time.Now()})
 	wantCode(t, "sync token with TimeMax", err, moffman.Invalid)
+}
+
+// testSyncTokenGone: a token the backend did not issue for this calendar
+// asks for a full sync.
+func testSyncTokenGone(t *testing.T, b Backend) {
+	cal, c, other := b.Calendar, b.NewCalendar(t), b.NewCalendar(t)
+	ctx := context.Background()
+	// The calendar has more changes than the other one, so that a token
+	// read as a mere position would fall inside its history.
+	for _, id := range []string{"mine1", "mine2", "mine3"} {
+		mustInsert(t, cal, c, event(id, "2024-01-01", "2024-01-02"))
+	}
+	mustInsert(t, cal, other, event("elsecal1", "2024-01-01", "2024-01-02"))
+	_, otherTok, err := moffman.ListAll(ctx, cal, other, moffman.ListQuery{})
+	if err != nil || otherTok == "" {
+		t.Fatalf("listing the other calendar: token %q, %v", otherTok, err)
+	}
+	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: "garbage"})
+	wantCode(t, "List with a garbage sync token", err, moffman.Gone)
+	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: otherTok})
+	wantCode(t, "List with another calendar's sync token", err, moffman.Gone)
+	if evs, _, err := moffman.ListAll(ctx, cal, other, moffman.ListQuery{SyncToken: otherTok}); err != nil || len(evs) != 0 {
+		t.Errorf("the token in its own calendar = %s, %v; want no changes", ids(evs), err)
+	}
+}
+
+// testSyncTokenExpired: once the backend expired its tokens, the next
+// incremental listing is Gone and a full listing gives a working token.
+func testSyncTokenExpired(t *testing.T, b Backend) {
+	need(t, b.ExpireSyncTokens != nil, "ExpireSyncTokens")
+	cal, c := b.Calendar, b.NewCalendar(t)
+	ctx := context.Background()
+	mustInsert(t, cal, c, event("old01", "2024-01-01", "2024-01-02"))
+	_, tok, err := moffman.ListAll(ctx, cal, c, moffman.ListQuery{})
+	if err != nil || tok == "" {
+		t.Fatalf("full listing: token %q, %v", tok, err)
+	}
+	b.ExpireSyncTokens(t, c)
+	_, err = cal.List(ctx, c, moffman.ListQuery{SyncToken: tok})
+	wantCode(t, "List with an expired sync token", err, moffman.Gone)
+	evs, fresh, err := moffman.ListAll(ctx, cal, c, moffman.ListQuery{})
+	if err != nil || ids(evs) != "old01" || fresh == "" {
+		t.Fatalf("full listing after expiry = %s, token %q, %v", ids(evs), fresh, err)
+	}
+	mustInsert(t, cal, c, event("fresh1", "2024-01-01", "2024-01-02"))
+	if evs, _, err := moffman.ListAll(ctx, cal, c, moffman.ListQuery{SyncToken: fresh}); err != nil || ids(evs) != "fresh1" {
+		t.Errorf("incremental from the fresh token = %s, %v; want new01", ids(evs), err)
+	}
 }
 
 func testSyncEmptyCalendar(t *testing.T, b Backend) {
@@ -450,12 +504,33 @@ func testSubscribe(t *testing.T, b Backend) {
 	mustInsert(t, b.Calendar, c, event("afters", "2024-01-01", "2024-01-02"))
 }
 
+// testCreatorRecorded: an event moffman inserts is created by the
+// backend's account, and a patch keeps the creator.
+func testCreatorRecorded(t *testing.T, b Backend) {
+	need(t, b.Account != "", "Account")
+	cal, c := b.Calendar, b.NewCalendar(t)
+	ins := mustInsert(t, cal, c, event("mine1", "2024-01-01", "2024-01-02"))
+	summary := "patched"
+	patched, err := cal.Patch(context.Background(), c, "mine1", moffman.EventPatch{Summary: &summary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := moffman.ListAll(context.Background(), cal, c, moffman.ListQuery{})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("listing = %s, %v", ids(evs), err)
+	}
+	for what, got := range map[string]string{"Insert": ins.CreatorEmail, "Get": mustGet(t, cal, c, "mine1").CreatorEmail,
+		"Patch": patched.CreatorEmail, "List": evs[0].CreatorEmail} {
+		if got != b.Account {
+			t.Errorf("%s: creator %q, want the account %q", what, got, b.Account)
+		}
+	}
+}
+
 // testManualEvent reads an event a person put into the calendar: it is
 // manual (no marker), and its creator is the person.
 func testManualEvent(t *testing.T, b Backend) {
-	if b.AddManual == nil {
-		t.Skip("the backend has no way to add an event as a person")
-	}
+	need(t, b.AddManual != nil, "AddManual")
 	cal, c := b.Calendar, b.NewCalendar(t)
 	id := b.AddManual(t, c, "person@example.com", moffman.Event{Summary: "office", Start: "2024-03-04", End: "2024-03-06"})
 	got := mustGet(t, cal, c, id)

@@ -1,33 +1,51 @@
 // Package calendartest states the contracts of moffman's storage ports,
 // moffman.Calendar and moffman.StateStore, once, as tests that every
-// backend runs against itself.
+// backend runs against itself. The port's comments in ports.go say what
+// is promised; these tests are how a backend proves it keeps it.
 //
-// A new backend proves itself from its own test file:
+// A new backend runs the suites from its own _test.go file:
 //
 //	func TestCalendarContract(t *testing.T) {
 //		calendartest.TestCalendar(t, func(t *testing.T) calendartest.Backend {
-//			cal := openMyBackend(t)
-//			return calendartest.Backend{Calendar: cal, NewCalendar: ..., AddManual: ...}
+//			cal := openMyBackend(t) // fresh per subtest; close it in t.Cleanup
+//			return calendartest.Backend{
+//				Calendar:    cal,
+//				NewCalendar: func(t *testing.T) string { return makeEmptyCalendar(t, cal) },
+//				AddManual:   ...,             // an event as a person adds it
+//				Account:     "me@example.com", // the creator of moffman's inserts
+//				Skip: map[string]string{
+//					"SyncTokenExpired": "tokens of this backend never expire",
+//				},
+//			}
 //		})
 //	}
 //
 //	func TestStateStoreContract(t *testing.T) {
-//		calendartest.TestStateStore(t, func(t *testing.T, now func() time.Time) moffman.StateStore {
-//			return openMyStore(t, withClock(now))
+//		calendartest.TestStateStore(t, func(t *testing.T) moffman.StateStore {
+//			return openMyStore(t) // fresh and empty per subtest
 //		})
 //	}
 //
-// Each contract test is a subtest with a stable name. A backend that cannot
-// express a part of the contract lists that name in Backend.Skip with the
-// reason; the same gap is documented at the port's method in ports.go.
+// Every contract test is a parallel subtest with a stable name
+// (TestCalendarContract/SyncTokens …), and each gets a fresh backend.
+//
+// Skips: a backend that cannot express a part of the contract names that
+// subtest in Backend.Skip with the reason, and the same gap is documented
+// at the port's method in ports.go. A Skip key that names no test fails,
+// so a typo cannot silently skip nothing. A test that needs an optional
+// hook (AddManual, Account, ExpireSyncTokens) fails when the hook is unset
+// and the test is not in Skip: every gap is stated, none is implied.
+//
+// Backends that need a server (PostgreSQL, a CalDAV server) skip the whole
+// suite with t.Skip in their constructor when the server is missing, and
+// never when CI=true (the project rule).
 package calendartest
 
 import (
 	"context"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/moffman/moffman"
 )
@@ -41,21 +59,35 @@ type Backend struct {
 	NewCalendar func(t *testing.T) string
 
 	// AddManual puts an event into a calendar the way a person does, not
-	// through moffman, with creator as its author, and returns its id.
-	// Nil when the backend has no such way; the tests of manual events
-	// are then skipped.
+	// through moffman, with creator as its author, and returns its id
+	// (ev.ID may be empty). Needed by "ManualEvent".
 	AddManual func(t *testing.T, calendarID, creator string, ev moffman.Event) string
 
+	// Account is the creator the backend records for an event moffman
+	// inserts without CreatorEmail (Google: the service account).
+	// Needed by "CreatorRecorded".
+	Account string
+
+	// ExpireSyncTokens makes the backend refuse every sync token it
+	// issued so far for the calendar, as Google does now and then (410).
+	// Needed by "SyncTokenExpired".
+	ExpireSyncTokens func(t *testing.T, calendarID string)
+
 	// Skip names the contract tests this backend cannot pass, each with
-	// the reason.
+	// the reason (the gap is documented at the port's method too).
 	Skip map[string]string
 }
 
 // run runs one contract subtest on a fresh backend, unless it is skipped.
-func run(t *testing.T, name string, newBackend func(*testing.T) Backend, test func(*testing.T, Backend)) {
+func run(t *testing.T, name string, known []string, newBackend func(*testing.T) Backend, test func(*testing.T, Backend)) {
 	t.Run(name, func(t *testing.T) {
 		t.Parallel()
 		b := newBackend(t)
+		for skip := range b.Skip {
+			if !slices.Contains(known, skip) {
+				t.Fatalf("Backend.Skip names %q, which is no contract test (known: %v)", skip, known)
+			}
+		}
 		if why, ok := b.Skip[name]; ok {
 			t.Skip(why)
 		}
@@ -63,27 +95,13 @@ func run(t *testing.T, name string, newBackend func(*testing.T) Backend, test fu
 	})
 }
 
-// Clock is a settable clock for state stores.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// need fails the test when the hook it needs is unset: the backend must
+// set it or name the test in Skip with the reason.
+func need(t *testing.T, set bool, hook string) {
+	t.Helper()
+	if !set {
+		t.Fatalf("Backend.%s is unset: set it, or name %q in Backend.Skip with the reason", hook, t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+	}
 }
 
 func event(id, start, end string) moffman.Event {
