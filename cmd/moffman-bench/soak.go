@@ -108,15 +108,26 @@ type soakRun struct {
 }
 
 // soakTimes are the timeline's moments, from the start of the load.
-type soakTimes struct{ down, kill, up time.Duration }
+type soakTimes struct {
+	down, kill, up   time.Duration // Byroapi down, moffman killed while it is, Byroapi up
+	revoke           time.Duration // every access token Google issued is revoked
+	slowFrom, slowTo time.Duration // Byroapi answers slowly (within forms.timeout)
+}
+
+// slowForm is how long Byroapi takes per form in the slow phase: far
+// beyond the usual, well within forms.timeout, so no outcome is unknown.
+const slowForm = 3 * time.Second
 
 func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
-	at := soakTimes{p.Duration * 30 / 100, p.Duration * 45 / 100, p.Duration * 65 / 100}
+	at := soakTimes{down: p.Duration * 30 / 100, kill: p.Duration * 45 / 100, up: p.Duration * 65 / 100,
+		revoke: p.Duration * 70 / 100, slowFrom: p.Duration * 75 / 100, slowTo: p.Duration * 85 / 100}
 	at.kill = max(at.kill, at.down+time.Second) // Byroapi answered its last form long before: nothing in flight
 	at.up = max(at.up, at.kill+time.Second)
 	r.Settings = fmt.Sprintf("%s at %.0f req/s (≤ %d in flight), %d offices, %.0f%% of Calendar calls failing (500/429), "+
-		"Byroapi down %.1f–%.1f s, SIGKILL + restart at %.1f s (while Byroapi is down: no form in flight), %d manual events added",
-		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, at.down.Seconds(), at.up.Seconds(), at.kill.Seconds(), p.Manual)
+		"Byroapi down %.1f–%.1f s, SIGKILL + restart at %.1f s (while Byroapi is down: no form in flight), "+
+		"Google access tokens revoked at %.1f s, Byroapi slow (%s a form) %.1f–%.1f s, %d manual events added",
+		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, at.down.Seconds(), at.up.Seconds(), at.kill.Seconds(),
+		at.revoke.Seconds(), slowForm, at.slowFrom.Seconds(), at.slowTo.Seconds(), p.Manual)
 	dir, err := e.scenarioDir("soak")
 	if err != nil {
 		return err
@@ -178,6 +189,7 @@ func (s *soakRun) runLoad(ctx context.Context, at soakTimes) (*LoadStats, error)
 
 	terr := s.timeline(ctx, start, at)
 	s.byro.setDown(false)
+	s.byro.SetLatency(0)
 	load := <-loadDone
 	stopFaults()
 	bg.Wait()
@@ -261,6 +273,27 @@ func (s *soakRun) timeline(ctx context.Context, start time.Time, at soakTimes) e
 	}
 	s.byro.setDown(false)
 	s.e.logf("soak: Byroapi up")
+	return s.laterPhases(ctx, start, at)
+}
+
+// laterPhases revoke Google's access tokens (moffman must refresh and
+// repeat, failing nothing) and make Byroapi slow for a while.
+func (s *soakRun) laterPhases(ctx context.Context, start time.Time, at soakTimes) error {
+	if !sleepUntil(ctx, start.Add(at.revoke)) {
+		return ctx.Err()
+	}
+	s.fake.RevokeTokens()
+	s.e.logf("soak: Google access tokens revoked")
+	if !sleepUntil(ctx, start.Add(at.slowFrom)) {
+		return ctx.Err()
+	}
+	s.byro.SetLatency(slowForm)
+	s.e.logf("soak: Byroapi slow")
+	if !sleepUntil(ctx, start.Add(at.slowTo)) {
+		return ctx.Err()
+	}
+	s.byro.SetLatency(0)
+	s.e.logf("soak: Byroapi fast again")
 	return nil
 }
 
