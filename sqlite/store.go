@@ -113,8 +113,8 @@ type Store struct {
 	getEvent, maxSeq, listWindow, listChanges         *sql.Stmt
 
 	claims       jobClaims // held in memory (claim.go)
-	committer    // every write after Open goes through it (commit.go)
-	checkpointer // keeps the WAL short, off the write path (checkpoint.go)
+	committer              // every write after Open goes through it (commit.go)
+	checkpointer           // keeps the WAL short, off the write path (checkpoint.go)
 }
 
 var (
