@@ -112,9 +112,10 @@ type Store struct {
 	insertEvent, patchEvent, cancelEvent, eventExists *sql.Stmt
 	getEvent, maxSeq, listWindow, listChanges         *sql.Stmt
 
-	claims       jobClaims // held in memory (claim.go)
-	committer              // every write after Open goes through it (commit.go)
-	checkpointer           // keeps the WAL short, off the write path (checkpoint.go)
+	committer    // every write after Open goes through it (commit.go)
+	checkpointer // keeps the WAL short, off the write path (checkpoint.go)
+
+	claims jobClaims // held in memory (claim.go)
 }
 
 var (
