@@ -30,7 +30,9 @@ type replica struct {
 	stop func() error
 }
 
-func (r replica) leads() bool { return strings.Count(r.logs.String(), "leading the background work") > r.leadsLost() }
+func (r replica) leads() bool {
+	return strings.Count(r.logs.String(), "leading the background work") > r.leadsLost()
+}
 
 func (r replica) leadsLost() int {
 	l := r.logs.String()
