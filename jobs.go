@@ -59,36 +59,39 @@ type attempt struct {
 	job  Job
 	ev   Event
 	gone bool // the event could not be read: NotFound
+	lost bool // the job's claim no longer holds: another replica has it
 	log  *slog.Logger
 }
 
 // ProcessDueJobs works through every job that is due, a few at a time, and
-// returns how many it finished.
+// returns how many it finished. Each worker claims one job at a time
+// (StateStore.ClaimJobs), so replicas that both believe they lead never
+// work on one job at once, and a claim is not left waiting behind others.
 func (m *ManualSync) ProcessDueJobs(ctx context.Context) (int, error) {
 	var finished atomic.Int64
-	for ctx.Err() == nil {
-		jobs, err := m.Store.DueJobs(ctx, m.now(), jobBatch)
-		if err != nil || len(jobs) == 0 {
-			return int(finished.Load()), err
-		}
-		// No errgroup.WithContext: one job's store failure must not cut
-		// short the other jobs of the batch.
-		var g errgroup.Group
-		g.SetLimit(m.concurrency())
-		for _, job := range jobs {
-			g.Go(func() error {
-				done, err := m.processJob(ctx, job)
+	// No errgroup.WithContext: one job's store failure must not cut short
+	// the other workers' jobs.
+	var g errgroup.Group
+	for range m.concurrency() {
+		g.Go(func() error {
+			for ctx.Err() == nil {
+				jobs, err := m.Store.ClaimJobs(ctx, m.now(), 1, m.holder(), claimFor)
+				if err != nil || len(jobs) == 0 {
+					return err
+				}
+				done, err := m.processJob(ctx, jobs[0])
 				if done {
 					finished.Add(1)
 				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return int(finished.Load()), err
-		}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	return int(finished.Load()), nil
+	err := g.Wait()
+	return int(finished.Load()), err
 }
 
 // processJob makes one attempt at a job: it advances the job as far as it
@@ -102,10 +105,12 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 	// The read belongs to the attempt's first step: it runs under the
 	// same context and its failure is that step's failure.
 	first := true
-	for !a.job.Finished() && ctx.Err() == nil {
+	for !a.job.Finished() && !a.lost && ctx.Err() == nil {
 		// A step under way runs to its end even when shutdown begins, so a
-		// form Byroapi accepted is recorded rather than sent again later.
-		stepCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stepTimeout)
+		// form Byroapi accepted is recorded rather than sent again later;
+		// but never past the claim, after which another replica may take
+		// the job.
+		stepCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), m.stepDeadline(a.job))
 		var err error
 		if first {
 			err = m.readEvent(stepCtx, a)
@@ -121,11 +126,42 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 		}
 		a.job.Step = next
 		a.job.Attempts, a.job.LastError = 0, "" // they describe failures of the step the job is at
-		if err := m.Store.SaveJob(context.WithoutCancel(ctx), a.job); err != nil {
+		if err := m.saveJob(ctx, a); err != nil {
 			return false, err
 		}
 	}
+	if !a.job.Finished() && !a.lost {
+		// Stopped between steps: let another replica go on at once.
+		a.job.Claim.For = 0
+		return false, m.saveJob(ctx, a)
+	}
 	return a.job.Finished(), nil
+}
+
+// stepDeadline is when a step of the job must end: after stepTimeout, or
+// when its claim lapses if that is sooner.
+func (m *ManualSync) stepDeadline(job Job) time.Time {
+	deadline := time.Now().Add(stepTimeout)
+	if job.Claim.Holder != "" && job.Claim.Until.Before(deadline) {
+		return job.Claim.Until
+	}
+	return deadline
+}
+
+// saveJob records the attempt's job under its claim. A claim that no
+// longer holds (Conflict) means another replica has the job now: the
+// attempt stops there (a.lost), which is no store failure.
+func (m *ManualSync) saveJob(ctx context.Context, a *attempt) error {
+	sent := time.Now()
+	err := m.Store.SaveJob(context.WithoutCancel(ctx), a.job)
+	if IsCode(err, Conflict) {
+		a.log.WarnContext(ctx, "manual-event job is held by another replica now; its result is not recorded here",
+			"step", a.job.Step, "error", err)
+		a.lost = true
+		return nil
+	}
+	a.job.Claim.Until = sent.Add(a.job.Claim.For)
+	return err
 }
 
 // readEvent reads the job's event for the attempt.
@@ -169,7 +205,8 @@ func (m *ManualSync) retryLater(ctx context.Context, a *attempt, err error) erro
 	job.LastError = err.Error()
 	job.NextAttempt = m.now().Add(backoff(job.Attempts))
 	a.log.WarnContext(ctx, "manual-event step failed; will retry", "step", job.Step, "attempt", job.Attempts, "retry_at", job.NextAttempt, "error", err)
-	return m.Store.SaveJob(context.WithoutCancel(ctx), job)
+	a.job = job
+	return m.saveJob(ctx, a)
 }
 
 // deliverForm has the approval form issued for a detected event, unless

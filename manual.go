@@ -2,6 +2,7 @@ package moffman
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -34,11 +35,15 @@ type ManualSync struct {
 	Concurrency int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Holder names this process in job claims among replicas sharing the
+	// store; "": a random name chosen once.
+	Holder string
 
 	runMu  sync.Mutex // runs never overlap
 	mu     sync.Mutex
 	status map[string]*OfficeSyncStatus // by office name
 	noForm sync.Once
+	anon   sync.Once // names the holder when Holder is ""
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -59,9 +64,11 @@ type OfficeSyncStatus struct {
 const (
 	defaultConcurrency = 8
 	maxBackoff         = 5 * time.Minute
-	jobBatch           = 256
 	stepTimeout        = time.Minute
 	keepFinishedJobs   = 30 * 24 * time.Hour
+	// claimFor is how long a job's claim lasts from each save: twice a
+	// step, so a step is cut short by its claim only after a stall.
+	claimFor = 2 * stepTimeout
 )
 
 // Run syncs at once and then every Interval, and retries due jobs every
@@ -260,4 +267,14 @@ func (m *ManualSync) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return m.Logger
+}
+
+// holder is the name of this process in job claims.
+func (m *ManualSync) holder() string {
+	m.anon.Do(func() {
+		if m.Holder == "" {
+			m.Holder = "moffman-" + rand.Text()
+		}
+	})
+	return m.Holder
 }

@@ -122,10 +122,35 @@ type StateStore interface {
 	CommitSync(ctx context.Context, calendarID string, jobs []Job, nextToken string) error
 
 	// DueJobs returns up to limit (<= 0: all) unfinished jobs whose
-	// NextAttempt is not after now, oldest first.
+	// NextAttempt is not after now, oldest first, claimed or not.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
 
+	// ClaimJobs claims for holder, each for claimFor, up to limit (<= 0:
+	// all) unfinished jobs whose NextAttempt is not after now and that
+	// nobody holds (never claimed, released, or the claim lapsed), oldest
+	// first, and returns them with their Claim. Concurrent claimers, in
+	// this process or in other replicas on the same store, get disjoint
+	// jobs. Invalid without a holder or with claimFor <= 0.
+	//
+	// Claims are how several replicas that all believe they lead (a
+	// paused leader waking up) never run one job twice at once: a result
+	// is recorded only under a claim that still holds. What a claim cannot
+	// take back is a form sent before it lapsed whose answer was not
+	// recorded in time (a process paused past Claim.Until with the request
+	// on the wire, or the answer lost): the job is retried and a second
+	// form goes out. ManualSync keeps that window to the step under way by
+	// ending every step by Claim.Until.
+	ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]Job, error)
+
 	// SaveJob stores the job's new step, attempts, error and next attempt.
+	// A job with a Claim is saved only while that claim holds: no other
+	// claim has replaced it (same holder and token) and it was not
+	// released; a lapsed claim nobody took over still holds. Else
+	// Conflict, and the stored job is left untouched. The claim is kept and extended by Claim.For (from the
+	// call) while the job goes on at once (unfinished and no LastError);
+	// a finished or failed job is released, so any replica can claim its
+	// retry; so is a job saved with Claim.For 0 (its holder stops). A job
+	// without a Claim is saved whoever holds it.
 	SaveJob(ctx context.Context, job Job) error
 
 	// PruneJobs deletes finished jobs last written before the time, and
@@ -166,6 +191,23 @@ type Job struct {
 	LastError   string
 	NextAttempt time.Time
 	Created     time.Time
+	// Claim is set on jobs from ClaimJobs; zero otherwise.
+	Claim JobClaim
+}
+
+// JobClaim is one holder's claim on a job (StateStore.ClaimJobs).
+type JobClaim struct {
+	Holder string
+	// Token is the fencing value: every claim of a job gets a new one, so
+	// a save under an older claim is refused.
+	Token int64
+	// For is how long the claim lasts after ClaimJobs and after each save
+	// that keeps it.
+	For time.Duration
+	// Until is when the claim lapses, by this process's wall clock,
+	// measured from before the call that took or extended it, so it is
+	// never later than the store's own expiry.
+	Until time.Time
 }
 
 // Finished reports whether nothing is left to do for the job.

@@ -104,7 +104,7 @@ func BenchmarkClaimSave(b *testing.B) {
 	if err := s.CommitSync(ctx, "office", jobs, "tok"); err != nil {
 		b.Fatal(err)
 	}
-	var batch []ClaimedJob
+	var batch []moffman.Job
 	for b.Loop() {
 		if len(batch) == 0 {
 			var err error
@@ -112,9 +112,9 @@ func BenchmarkClaimSave(b *testing.B) {
 				b.Fatalf("claimed %d: %v", len(batch), err)
 			}
 		}
-		c := &batch[0]
+		c := batch[0]
 		c.Step = moffman.StepDone
-		if err := s.SaveClaimedJob(ctx, c); err != nil {
+		if err := s.SaveJob(ctx, c); err != nil {
 			b.Fatal(err)
 		}
 		batch = batch[1:]

@@ -14,7 +14,7 @@ import (
 
 // Claims let several replicas work through the jobs without two of them
 // ever running the same job at once: ClaimJobs takes due jobs that nobody
-// holds, each for a while, and a result is recorded (SaveClaimedJob) only
+// holds, each for a while, and a result is recorded (SaveJob) only
 // while the claim still holds. Claims are timed by the database's clock,
 // which all replicas share.
 //
@@ -22,36 +22,16 @@ import (
 // find the job claimed by another: its token no longer matches and its
 // result is refused (Conflict). What it cannot take back is a form it sent
 // after the claim lapsed; the caller keeps that window shut by ending each
-// step (its context) before Claim.Until, and claimFor well above the
+// step (its context) before JobClaim.Until, and claimFor well above the
 // longest step.
-
-// Claim is one replica's hold on one job.
-type Claim struct {
-	Holder string
-	// Token is the fencing value: every claim of the job raises it, so a
-	// result recorded under an older claim is refused.
-	Token int64
-	// For is how long the claim lasts after ClaimJobs and after each save
-	// that keeps it.
-	For time.Duration
-	// Until is when the claim lapses, by this process's clock, measured
-	// from before the statement that took or extended it was sent, so it
-	// is never later than the database's own expiry.
-	Until time.Time
-}
-
-// ClaimedJob is a job with the claim under which it was read.
-type ClaimedJob struct {
-	moffman.Job
-	Claim Claim
-}
 
 // ClaimJobs claims up to limit (<= 0: all) unfinished jobs whose next
 // attempt is not after now and that nobody holds (never claimed, released,
 // or the claim lapsed), oldest created first, for holder and claimFor.
 // Rows other replicas are claiming at the same moment are skipped (FOR
-// UPDATE SKIP LOCKED), so concurrent claimers get disjoint jobs.
-func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]ClaimedJob, error) {
+// UPDATE SKIP LOCKED), so concurrent claimers get disjoint jobs. Each job
+// carries its moffman.JobClaim; its Token is the fencing value.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]moffman.Job, error) {
 	if holder == "" || claimFor <= 0 {
 		return nil, moffman.Errorf(moffman.Invalid, "store: a claim needs a holder and a positive duration")
 	}
@@ -74,21 +54,18 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, holder 
 	if err != nil {
 		return nil, s.fail(ctx, err, "claim jobs")
 	}
-	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ClaimedJob, error) {
-		c := ClaimedJob{Claim: Claim{Holder: holder, For: claimFor, Until: sent.Add(claimFor)}}
-		j := &c.Job
+	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (moffman.Job, error) {
+		j := moffman.Job{Claim: moffman.JobClaim{Holder: holder, For: claimFor, Until: sent.Add(claimFor)}}
 		err := row.Scan(&j.CalendarID, &j.EventID, &j.OfficeID, &j.Step, &j.Attempts,
-			&j.LastError, &j.NextAttempt, &j.Created, &c.Claim.Token)
+			&j.LastError, &j.NextAttempt, &j.Created, &j.Claim.Token)
 		j.NextAttempt, j.Created = j.NextAttempt.UTC(), j.Created.UTC()
-		return c, err
+		return j, err
 	})
 	if err != nil {
 		return nil, s.fail(ctx, err, "claim jobs")
 	}
 	// RETURNING has no order.
-	slices.SortFunc(jobs, func(a, b ClaimedJob) int {
-		return cmpJobs(a.Job, b.Job)
-	})
+	slices.SortFunc(jobs, cmpJobs)
 	return jobs, nil
 }
 
@@ -102,35 +79,28 @@ func cmpJobs(a, b moffman.Job) int {
 	return strings.Compare(a.EventID, b.EventID)
 }
 
-// SaveClaimedJob stores the job's step, attempts, last error and next
-// attempt if c.Claim still holds (same holder and token): Conflict when
+// saveClaimed stores the job's step, attempts, last error and next
+// attempt if j.Claim still holds (same holder and token): Conflict when
 // another claim has replaced it or it was released, NotFound when no job
 // has the key.
 //
-// The claim is kept and extended by c.Claim.For (c.Claim.Until is moved)
-// while the job goes on at once: unfinished and without an error. A
-// finished job, or one whose step failed and waits for its retry, is
-// released, so any replica can claim the retry when it is due.
-func (s *Store) SaveClaimedJob(ctx context.Context, c *ClaimedJob) error {
-	j := c.Job
-	keep := !j.Finished() && j.LastError == ""
-	sent := time.Now()
+// The claim is kept and extended by j.Claim.For while the job goes on at
+// once: unfinished, without an error and For > 0. A finished job, or one
+// whose step failed and waits for its retry, is released, so any replica
+// can claim the retry when it is due.
+func (s *Store) saveClaimed(ctx context.Context, j moffman.Job) error {
+	keep := !j.Finished() && j.LastError == "" && j.Claim.For > 0
 	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET step = $1, attempts = $2, last_error = $3,
 			next_attempt = $4, updated = $5,
 			claim_holder = CASE WHEN $8 THEN claim_holder ELSE '' END,
 			claim_until = CASE WHEN $8 THEN now() + $9::float8 * interval '1 second' END
 		WHERE calendar_id = $6 AND event_id = $7 AND claim_holder = $10 AND claim_token = $11`,
 		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID,
-		keep, c.Claim.For.Seconds(), c.Claim.Holder, c.Claim.Token)
+		keep, j.Claim.For.Seconds(), j.Claim.Holder, j.Claim.Token)
 	if err != nil {
 		return s.fail(ctx, err, "save job")
 	}
 	if tag.RowsAffected() == 1 {
-		if keep {
-			c.Claim.Until = sent.Add(c.Claim.For)
-		} else {
-			c.Claim.Until = time.Time{}
-		}
 		return nil
 	}
 	var holder string
@@ -145,8 +115,8 @@ func (s *Store) SaveClaimedJob(ctx context.Context, c *ClaimedJob) error {
 	}
 	if holder == "" {
 		return moffman.Errorf(moffman.Conflict, "job for event %q of calendar %q: claim %d of %q was released; result not recorded",
-			j.EventID, j.CalendarID, c.Claim.Token, c.Claim.Holder)
+			j.EventID, j.CalendarID, j.Claim.Token, j.Claim.Holder)
 	}
 	return moffman.Errorf(moffman.Conflict, "job for event %q of calendar %q is claimed by %q (claim %d), not by %q (claim %d); result not recorded",
-		j.EventID, j.CalendarID, holder, token, c.Claim.Holder, c.Claim.Token)
+		j.EventID, j.CalendarID, holder, token, j.Claim.Holder, j.Claim.Token)
 }

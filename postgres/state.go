@@ -91,9 +91,13 @@ func scanJob(row pgx.CollectableRow) (moffman.Job, error) {
 	return j, err
 }
 
-// SaveJob stores the job's step, attempts, last error and next attempt,
+// SaveJob stores the job's step, attempts, last error and next attempt:
+// a job with a claim only while the claim holds (claim.go), one without
 // whoever claimed it. NotFound when no job has its key.
 func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
+	if j.Claim.Holder != "" {
+		return s.saveClaimed(ctx, j)
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET step = $1, attempts = $2, last_error = $3,
 		next_attempt = $4, updated = $5 WHERE calendar_id = $6 AND event_id = $7`,
 		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID)

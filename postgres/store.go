@@ -3,7 +3,7 @@
 // like Google Calendar v3 exactly as the sqlite package's do, the sync
 // tokens, the manual-event jobs and the last good directory lists. On top of
 // the StateStore port it offers what replicas need: a leader lease (Lease)
-// and job claims with a fencing token (ClaimJobs, SaveClaimedJob).
+// and job claims with a fencing token (ClaimJobs, then SaveJob).
 package postgres
 
 import (

@@ -96,9 +96,17 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]moffma
 	return jobs, s.fail(ctx, rows.Err(), "due jobs")
 }
 
-// SaveJob stores the job's step, attempts, last error and next attempt.
-// NotFound when no job has its key.
+// SaveJob stores the job's step, attempts, last error and next attempt:
+// for a job with a claim only while the claim holds (claim.go). NotFound
+// when no job has its key.
 func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
+	if j.Claim.Holder != "" {
+		return s.saveClaimed(ctx, j)
+	}
+	return s.saveJob(ctx, j)
+}
+
+func (s *Store) saveJob(ctx context.Context, j moffman.Job) error {
 	now := s.now().UnixMilli()
 	return s.write(ctx, "save job", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET step = ?, attempts = ?, last_error = ?,

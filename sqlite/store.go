@@ -114,6 +114,8 @@ type Store struct {
 
 	committer    // every write after Open goes through it (commit.go)
 	checkpointer // keeps the WAL short, off the write path (checkpoint.go)
+
+	claims jobClaims // held in memory (claim.go)
 }
 
 var (

@@ -159,3 +159,11 @@ func TestSoakReduced(t *testing.T) {
 		t.Errorf("soak did less than planned: %+v", l)
 	}
 }
+
+func TestHolderPID(t *testing.T) {
+	for holder, want := range map[string]string{"my-host-4242-0a1b2c3d": "4242", "vm-26605-16a8b11d": "26605", "nodash": ""} {
+		if got := holderPID(holder); got != want {
+			t.Errorf("holderPID(%q) = %q, want %q", holder, got, want)
+		}
+	}
+}

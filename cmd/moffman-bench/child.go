@@ -80,6 +80,7 @@ type serviceConfig struct {
 	KeyPath       string // google_api.service_account_key_path; "": embedded store
 	CalendarURL   string // google_api.calendar_endpoint
 	FormsURL      string // forms.url; "": no forms
+	DatabaseURL   string // general.database_url; "": the SQLite file in Dir
 }
 
 // writeConfig writes moffman's configuration as JSON (which YAML reads) and
@@ -90,6 +91,10 @@ func writeConfig(c serviceConfig) (string, error) {
 	general := map[string]any{"log_level": "WARNING", "storage_path": filepath.Join(c.Dir, "moffman.db")}
 	if c.CheckInterval > 0 {
 		general["manual_calendar_check_interval"] = c.CheckInterval
+	}
+	if c.DatabaseURL != "" {
+		general["database_url"] = c.DatabaseURL
+		delete(general, "storage_path")
 	}
 	cfg := map[string]any{
 		"general":      general,

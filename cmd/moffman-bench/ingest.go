@@ -51,6 +51,7 @@ type ingestWorker struct {
 // client registered earlier.
 type ingest struct {
 	base         string
+	bases        []string // several replicas: worker w sends to bases[w%len]; nil: base
 	client       *http.Client
 	gen          *generator
 	workers      []*ingestWorker
@@ -67,18 +68,22 @@ func newIngest(base string, client *http.Client, gen *generator, clients, approv
 
 func (in *ingest) op(ctx context.Context, w int) (int, error) {
 	wk := in.workers[w]
+	base := in.base
+	if len(in.bases) > 0 {
+		base = in.bases[w%len(in.bases)]
+	}
 	wk.n++
 	if in.approveEvery > 0 && wk.n%in.approveEvery == 0 && len(wk.pending) > 0 {
 		i := wk.pending[0]
 		wk.pending = wk.pending[1:]
-		status, err := discard(ctx, in.client, http.MethodPost, in.base+"/api/v1/reservations", wk.acked[i].res.body(true))
+		status, err := discard(ctx, in.client, http.MethodPost, base+"/api/v1/reservations", wk.acked[i].res.body(true))
 		if err == nil && status == http.StatusOK {
 			wk.acked[i].approved = true
 		}
 		return status, err
 	}
 	r := in.gen.next()
-	status, err := discard(ctx, in.client, http.MethodPost, in.base+"/api/v1/reservations", r.body(false))
+	status, err := discard(ctx, in.client, http.MethodPost, base+"/api/v1/reservations", r.body(false))
 	if err == nil && status == http.StatusOK {
 		wk.acked = append(wk.acked, ackRec{res: r})
 		wk.pending = append(wk.pending, len(wk.acked)-1)

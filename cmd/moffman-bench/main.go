@@ -5,7 +5,8 @@
 //
 //	moffman-bench <scenario> [--quick] [--duration D] [--clients N] [--json]
 //
-// Scenarios: ingest-embedded, ingest-google, read, manual-sync, soak, all.
+// Scenarios: ingest-embedded, ingest-google, read, manual-sync, soak,
+// ingest-postgres, soak-replicas, all.
 // Run it from the repository: it builds ./cmd/moffman once and runs it as a
 // child process with a generated configuration in a temporary directory.
 package main
@@ -47,6 +48,13 @@ Scenarios:
                    Byroapi down for a while and moffman killed and restarted;
                    ends with a ledger (exit status 1 if anything is lost or
                    duplicated)
+  ingest-postgres  ingest-embedded's load on PostgreSQL (general.database_url),
+                   with 1 and with 2 replicas sharing the database, the load
+                   split between them; then every acknowledged reservation read back
+  soak-replicas    the soak on 3 replicas on PostgreSQL: fixed rate spread over
+                   the live replicas, Byroapi slow, the leader SIGKILLed
+                   mid-run; a ledger (exit status 1 if anything is lost or
+                   duplicated, or a form repeated)
   all              every scenario in turn
 
 Options:
@@ -60,6 +68,7 @@ type options struct {
 	json     bool
 	jsonOut  string
 	target   string
+	dbURL    string
 	bin      string
 	keep     bool
 }
@@ -135,6 +144,8 @@ var scenarios = []scenario{
 	{"read", readScenario, true},
 	{"manual-sync", manualSyncScenario, false},
 	{"soak", soakScenario, false},
+	{"ingest-postgres", ingestPostgres, false},
+	{"soak-replicas", soakReplicas, false},
 }
 
 func main() {
@@ -165,6 +176,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&bearerToken, "token", "", "with --target: an API `token` with the read and write scopes")
 	fs.StringVar(&o.bin, "moffman-bin", "", "use this moffman `binary` instead of building ./cmd/moffman")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (stores, configurations, logs)")
+	fs.StringVar(&o.dbURL, "database-url", defaultDatabaseURL, "ingest-postgres, soak-replicas: the PostgreSQL `server` to create a fresh database on (dropped after)")
 
 	var name string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {

@@ -37,9 +37,9 @@ type app struct {
 
 // newApp opens the backend and wires the core, the API and the page to it.
 // It starts nothing; on error, what it opened is closed.
-func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts backendOptions) (*app, error) {
 	mets := metrics.New()
-	b, err := openBackend(ctx, cfg, logger, mets)
+	b, err := openBackend(ctx, cfg, logger, mets, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Calendar: calendar, Store: state, Directory: directory, Colors: colors, Forms: mets.WrapForms(forms),
 		CheckMin: cfg.Calendar.CheckingRange.Min, CheckMax: cfg.Calendar.CheckingRange.Max,
 		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
-		Logger:   logger,
+		Logger:   logger, Holder: a.backend.holder,
 	}
 	mets.WatchSync(a.manual)
 	tokens, err := apiTokens(cfg.RESTAPI.Tokens)
@@ -138,17 +138,30 @@ func (a *app) Run(ctx context.Context) error {
 
 	// The background work stops with ctx, or when the server fails; a sync
 	// step under way finishes first (ManualSync runs each step to its end).
+	// With replicas on one database only the leader does it; the others
+	// serve the API, and follow the lists the leader reloads.
 	g, bg := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.serve(bg, ln) })
-	g.Go(func() error { return a.manual.Run(bg) })
-	if every := reloadInterval(a.cfg); every > 0 {
-		g.Go(func() error { reloadEvery(bg, a.reloader, every); return nil })
+	g.Go(func() error { return a.backend.lead(bg, a.lead) })
+	if every := reloadInterval(a.cfg); every > 0 && a.backend.shared {
+		g.Go(func() error { restoreEvery(bg, a.reloader, every, a.logger); return nil })
 	}
 	if err := g.Wait(); err != nil {
 		return err
 	}
 	a.logger.Info("stopped")
 	return nil
+}
+
+// lead is the background work of the replica that leads: the manual-event
+// sync and the periodic reload, until ctx ends.
+func (a *app) lead(ctx context.Context) {
+	var g errgroup.Group
+	g.Go(func() error { return a.manual.Run(ctx) })
+	if every := reloadInterval(a.cfg); every > 0 {
+		g.Go(func() error { reloadEvery(ctx, a.reloader, every); return nil })
+	}
+	_ = g.Wait() // neither fails: they log and retry
 }
 
 // serve serves HTTP on ln until ctx is done, then shuts the server down
@@ -245,6 +258,23 @@ func reloadEvery(ctx context.Context, r *moffman.Reloader, every time.Duration) 
 			return
 		case <-t.C:
 			_ = r.Refresh(ctx) // logged by Refresh; the last good lists stay
+		}
+	}
+}
+
+// restoreEvery reads the lists the leader last saved, so every replica
+// serves the same offices and manual users.
+func restoreEvery(ctx context.Context, r *moffman.Reloader, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := r.Restore(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("reading the lists the leader saved failed; keeping the current ones", "error", err)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/caldav"
@@ -27,6 +28,23 @@ type backend struct {
 	// checks report conditions readiness must show, such as credentials
 	// the calendar refuses; each returns nil while all is well.
 	checks []func() error
+	// lead runs work (the manual sync, the periodic reload) whenever this
+	// replica leads, until ctx ends: at once and always with a store of
+	// one process, under a lease in the database when replicas share it.
+	lead func(ctx context.Context, work func(ctx context.Context)) error
+	// holder names this replica in the lease and in job claims.
+	holder string
+	// shared: other replicas may use the same store, so the lists the
+	// leader reloads reach the others through it.
+	shared bool
+}
+
+// leaseName is the lease of the background work.
+const leaseName = "background"
+
+// backendOptions are settings only tests change.
+type backendOptions struct {
+	leaseTTL time.Duration // 0: postgres.DefaultLeaseTTL
 }
 
 // stateStore is the store moffman keeps its own state in.
@@ -42,8 +60,8 @@ type stateStore interface {
 // else in the SQLite store at general.storage_path;
 // google_api.service_account_key_path puts the calendars (and the
 // spreadsheet lists) at Google instead. The caller closes b.state.
-func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, mets *metrics.Metrics) (*backend, error) {
-	b, err := openStore(ctx, cfg, logger)
+func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, mets *metrics.Metrics, opts backendOptions) (*backend, error) {
+	b, err := openStore(ctx, cfg, logger, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -65,13 +83,15 @@ func openBackend(ctx context.Context, cfg *config.Config, logger *slog.Logger, m
 
 // openStore opens the store of moffman's own state, which also holds the
 // calendars unless another calendar backend is configured.
-func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*backend, error) {
+func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts backendOptions) (*backend, error) {
 	if cfg.General.DatabaseURL != nil {
 		pg, err := postgres.Open(ctx, *cfg.General.DatabaseURL, postgres.WithLogger(logger))
 		if err != nil {
 			return nil, err
 		}
-		return &backend{state: pg, calendar: pg, system: "postgres", description: "PostgreSQL"}, nil
+		holder := postgres.NewHolderID()
+		return &backend{state: pg, calendar: pg, system: "postgres", description: "PostgreSQL",
+			holder: holder, shared: true, lead: leadUnderLease(pg.Lease(leaseName, holder, opts.leaseTTL), holder, logger)}, nil
 	}
 	path := ""
 	if cfg.General.StoragePath != nil {
@@ -82,7 +102,30 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*b
 		return nil, err
 	}
 	warnPythonStore(logger, path)
-	return &backend{state: store, calendar: store, system: "embedded", description: "embedded store (" + describeStorage(path) + ")"}, nil
+	return &backend{state: store, calendar: store, system: "embedded", description: "embedded store (" + describeStorage(path) + ")",
+		lead: leadAlone}, nil
+}
+
+// leadAlone runs the work at once: a SQLite file has one process.
+func leadAlone(ctx context.Context, work func(context.Context)) error {
+	work(ctx)
+	return nil
+}
+
+// leadUnderLease runs the work only while this replica holds the lease,
+// logging when it takes and loses the lead.
+func leadUnderLease(lease *postgres.Lease, holder string, logger *slog.Logger) func(context.Context, func(context.Context)) error {
+	return func(ctx context.Context, work func(context.Context)) error {
+		return lease.Lead(ctx, func(leadCtx context.Context, token int64) {
+			logger.Info("leading the background work", "holder", holder, "lease_token", token)
+			work(leadCtx)
+			if ctx.Err() == nil {
+				logger.Warn("lost the lead; serving the API only until the lease is free again", "holder", holder, "lease_token", token)
+			} else {
+				logger.Info("giving up the lead: shutting down", "holder", holder, "lease_token", token)
+			}
+		})
+	}
 }
 
 // openGoogle puts the calendars at Google Calendar and, when a spreadsheet

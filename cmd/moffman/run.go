@@ -42,6 +42,11 @@ Later layers win: defaults < --config file < environment < options.
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and output streams.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, environ, stdout, stderr, backendOptions{})
+}
+
+// runWith is run with settings only tests change.
+func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writer, opts backendOptions) error {
 	own, overrides := config.SplitArgs(args)
 	fs := flag.NewFlagSet("moffman", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,7 +86,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.SlogLevel()}))
-	a, err := newApp(ctx, cfg, logger)
+	a, err := newApp(ctx, cfg, logger, opts)
 	if err != nil {
 		return err
 	}

@@ -26,10 +26,16 @@ var addressRE = regexp.MustCompile(`address=(http://[0-9.:]+)`)
 // returns the service's base URL and its log.
 func startService(t *testing.T, args []string, environ []string) (string, *testlog.Buffer, func() error) {
 	t.Helper()
+	return startServiceWith(t, args, environ, backendOptions{})
+}
+
+// startServiceWith is startService with settings only tests change.
+func startServiceWith(t *testing.T, args []string, environ []string, opts backendOptions) (string, *testlog.Buffer, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &testlog.Buffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, environ, &bytes.Buffer{}, logs) }()
+	go func() { done <- runWith(ctx, args, environ, &bytes.Buffer{}, logs, opts) }()
 	var once sync.Once
 	var stopErr error
 	stop := func() error {

@@ -28,6 +28,9 @@ func TestStateStore(t *testing.T, newStore func(t *testing.T) moffman.StateStore
 		{"JobStats", testJobStats},
 		{"PruneJobs", testPruneJobs},
 		{"Directory", testDirectory},
+		{"ClaimsDisjoint", testClaimsDisjoint},
+		{"StaleClaimRefused", testStaleClaimRefused},
+		{"ClaimsReleased", testClaimsReleased},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
