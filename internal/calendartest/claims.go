@@ -14,11 +14,11 @@ import (
 // that both believe they lead from working on one job at once.
 
 // commitJobs stores n due jobs evt000… in calendar c and returns them.
-func commitJobs(t *testing.T, s moffman.StateStore, clk *Clock, n int) []moffman.Job {
+func commitJobs(t *testing.T, s moffman.StateStore, start time.Time, n int) []moffman.Job {
 	t.Helper()
 	var jobs []moffman.Job
 	for i := range n {
-		at := clk.Now().Add(time.Duration(i) * time.Second)
+		at := start.Add(time.Duration(i) * time.Second)
 		jobs = append(jobs, moffman.Job{CalendarID: "c", EventID: fmt.Sprintf("evt%03d", i), OfficeID: "o",
 			Step: moffman.StepDetected, Created: at, NextAttempt: at})
 	}
@@ -42,10 +42,11 @@ func claim(t *testing.T, s moffman.StateStore, now time.Time, limit int, holder 
 	return got
 }
 
-func testClaimsDisjoint(t *testing.T, s moffman.StateStore, clk *Clock) {
+func testClaimsDisjoint(t *testing.T, s moffman.StateStore) {
+	start := base()
 	const n = 60
-	commitJobs(t, s, clk, n)
-	later := clk.Now().Add(time.Hour)
+	commitJobs(t, s, start, n)
+	later := start.Add(time.Hour)
 	owner := make(map[string]string)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -88,11 +89,12 @@ func testClaimsDisjoint(t *testing.T, s moffman.StateStore, clk *Clock) {
 	wantCode(t, "ClaimJobs for no time", err, moffman.Invalid)
 }
 
-func testStaleClaimRefused(t *testing.T, s moffman.StateStore, clk *Clock) {
+func testStaleClaimRefused(t *testing.T, s moffman.StateStore) {
+	start := base()
 	ctx := context.Background()
-	commitJobs(t, s, clk, 2)
-	later := clk.Now().Add(time.Hour)
-	if got := claim(t, s, clk.Now().Add(-time.Minute), 0, "old", time.Minute); len(got) != 0 {
+	commitJobs(t, s, start, 2)
+	later := start.Add(time.Hour)
+	if got := claim(t, s, start.Add(-time.Minute), 0, "old", time.Minute); len(got) != 0 {
 		t.Fatalf("claimed jobs not yet due: %+v", got)
 	}
 	got := claim(t, s, later, 1, "old", 200*time.Millisecond)
@@ -134,10 +136,11 @@ func testStaleClaimRefused(t *testing.T, s moffman.StateStore, clk *Clock) {
 	}
 }
 
-func testClaimsReleased(t *testing.T, s moffman.StateStore, clk *Clock) {
+func testClaimsReleased(t *testing.T, s moffman.StateStore) {
+	start := base()
 	ctx := context.Background()
-	commitJobs(t, s, clk, 4)
-	later := clk.Now().Add(time.Hour)
+	commitJobs(t, s, start, 4)
+	later := start.Add(time.Hour)
 	jobs := claim(t, s, later, 0, "a", time.Minute)
 	if len(jobs) != 4 {
 		t.Fatalf("claimed %d jobs, want 4", len(jobs))
