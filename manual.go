@@ -34,11 +34,15 @@ type ManualSync struct {
 	Concurrency int
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Notifier records manual.approved, form.stuck and sync.failing; nil: none (notify.go).
+	Notifier Notifier
 
 	runMu  sync.Mutex // runs never overlap
 	mu     sync.Mutex
 	status map[string]*OfficeSyncStatus // by office name
 	noForm sync.Once
+
+	failures syncFailures // for sync.failing (notify.go)
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -142,6 +146,7 @@ func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 			}
 		}
 	})
+	m.notifySync(ctx, office, start, err)
 	if err == nil && d.detected > 0 {
 		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", d.detected)
 	}
