@@ -153,14 +153,18 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) runDestination(ctx context.Context, d *destination) {
 	for ctx.Err() == nil {
-		n, err := s.deliverDue(ctx, d)
+		n, next, err := s.deliverDue(ctx, d)
 		if err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "notification outbox failed", "destination", d.name, "error", err)
 		}
 		if n == batch && err == nil {
 			continue // more may be due
 		}
-		t := time.NewTimer(poll)
+		wait := poll
+		if !next.IsZero() {
+			wait = min(wait, next.Sub(s.now()))
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 		case <-d.wake:
@@ -171,26 +175,31 @@ func (s *Service) runDestination(ctx context.Context, d *destination) {
 }
 
 // deliverDue makes one attempt at each due delivery of d, in order, and
-// returns how many it found.
-func (s *Service) deliverDue(ctx context.Context, d *destination) (int, error) {
+// returns how many it found and the soonest retry it set.
+func (s *Service) deliverDue(ctx context.Context, d *destination) (int, time.Time, error) {
 	due, err := s.outbox.DueDeliveries(ctx, d.name, s.now(), batch)
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
+	var soonest time.Time
 	for _, dl := range due {
-		if err := s.attempt(ctx, d, dl); err != nil || ctx.Err() != nil {
-			return len(due), err
+		dl, err := s.attempt(ctx, d, dl)
+		if err != nil || ctx.Err() != nil {
+			return len(due), soonest, err
+		}
+		if dl.State == moffman.DeliveryPending && (soonest.IsZero() || dl.NextAttempt.Before(soonest)) {
+			soonest = dl.NextAttempt
 		}
 	}
-	return len(due), nil
+	return len(due), soonest, nil
 }
 
-// attempt sends one delivery and stores the outcome; only a store failure
-// is returned.
-func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delivery) error {
+// attempt sends one delivery and stores and returns the outcome; only a
+// store failure is returned as an error.
+func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delivery) (moffman.Delivery, error) {
 	if d.minGap > 0 && !d.last.IsZero() {
 		if err := s.sleep(ctx, d.last.Add(d.minGap).Sub(s.now())); err != nil {
-			return nil // shutting down
+			return dl, nil // shutting down
 		}
 	}
 	d.last = s.now()
@@ -198,13 +207,12 @@ func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delive
 	err := d.send(sendCtx, dl)
 	cancel()
 	if err != nil && ctx.Err() != nil {
-		return nil // interrupted by shutdown: still due after the next start
+		return dl, nil // interrupted by shutdown: still due after the next start
 	}
 	dl.Attempts++
 	if err == nil {
 		dl.State, dl.LastError = moffman.DeliveryDelivered, ""
-		d.counted.delivered.Add(1)
-		return s.outbox.SaveDelivery(context.WithoutCancel(ctx), dl)
+		return dl, s.save(ctx, d, dl)
 	}
 	wait := s.backoff(dl.Attempts)
 	var ra *retryAfter
@@ -216,12 +224,27 @@ func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delive
 		"attempt", dl.Attempts, "error", err)
 	if dl.NextAttempt.Sub(dl.Created) > retryFor {
 		dl.State = moffman.DeliveryFailed
-		d.counted.failed.Add(1)
 		log.ErrorContext(ctx, "notification not delivered for a day; given up")
 	} else {
 		log.WarnContext(ctx, "notification not delivered; will retry", "retry_at", dl.NextAttempt)
 	}
-	return s.outbox.SaveDelivery(context.WithoutCancel(ctx), dl)
+	return dl, s.save(ctx, d, dl)
+}
+
+// save stores a delivery's outcome and counts it once stored. It runs to
+// its end even when shutdown begins, so that a sent notification is
+// recorded as such.
+func (s *Service) save(ctx context.Context, d *destination, dl moffman.Delivery) error {
+	if err := s.outbox.SaveDelivery(context.WithoutCancel(ctx), dl); err != nil {
+		return err
+	}
+	switch dl.State {
+	case moffman.DeliveryDelivered:
+		d.counted.delivered.Add(1)
+	case moffman.DeliveryFailed:
+		d.counted.failed.Add(1)
+	}
+	return nil
 }
 
 func (s *Service) prune(ctx context.Context) {
