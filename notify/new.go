@@ -89,4 +89,3 @@ func readPassword(path string) (string, error) {
 	}
 	return line, nil
 }
-

@@ -71,6 +71,7 @@ type destination struct {
 	minGap  time.Duration // between two sends (Slack)
 	wake    chan struct{} // capacity 1
 	last    time.Time     // the last send, for minGap
+	resume  time.Time     // not before: the destination asked for a pause
 	counted deliveryCounts
 }
 
@@ -197,8 +198,12 @@ func (s *Service) deliverDue(ctx context.Context, d *destination) (int, time.Tim
 // attempt sends one delivery and stores and returns the outcome; only a
 // store failure is returned as an error.
 func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delivery) (moffman.Delivery, error) {
-	if d.minGap > 0 && !d.last.IsZero() {
-		if err := s.sleep(ctx, d.last.Add(d.minGap).Sub(s.now())); err != nil {
+	until := d.last.Add(d.minGap)
+	if d.resume.After(until) {
+		until = d.resume
+	}
+	if until.After(s.now()) {
+		if err := s.sleep(ctx, until.Sub(s.now())); err != nil {
 			return dl, nil // shutting down
 		}
 	}
@@ -216,8 +221,10 @@ func (s *Service) attempt(ctx context.Context, d *destination, dl moffman.Delive
 	}
 	wait := s.backoff(dl.Attempts)
 	var ra *retryAfter
-	if errors.As(err, &ra) && ra.wait > wait {
-		wait = min(ra.wait, maxBackoff)
+	if errors.As(err, &ra) {
+		// The whole destination pauses, not only this delivery.
+		d.resume = s.now().Add(min(ra.wait, maxBackoff))
+		wait = max(wait, min(ra.wait, maxBackoff))
 	}
 	dl.LastError, dl.NextAttempt = err.Error(), s.now().Add(wait)
 	log := s.log.With("destination", d.name, "notification", dl.Notification.ID, "type", dl.Notification.Type,

@@ -102,9 +102,9 @@ func (r *receiver) wait(n int) []received {
 	return out
 }
 
-func openStore(t *testing.T, path string) *sqlite.Store {
+func openStore(t *testing.T, path string, opts ...sqlite.Option) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
