@@ -120,6 +120,9 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 		if err == nil {
 			next, err = m.runStep(stepCtx, a)
 		}
+		if err == nil {
+			err = m.notifyStep(stepCtx, a, next)
+		}
 		cancel()
 		if err != nil {
 			return false, m.retryLater(ctx, a, err)
@@ -205,6 +208,7 @@ func (m *ManualSync) retryLater(ctx context.Context, a *attempt, err error) erro
 	job.LastError = err.Error()
 	job.NextAttempt = m.now().Add(backoff(job.Attempts))
 	a.log.WarnContext(ctx, "manual-event step failed; will retry", "step", job.Step, "attempt", job.Attempts, "retry_at", job.NextAttempt, "error", err)
+	m.notifyStuck(ctx, job, a.ev)
 	a.job = job
 	return m.saveJob(ctx, a)
 }

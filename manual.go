@@ -38,12 +38,16 @@ type ManualSync struct {
 	// Holder names this process in job claims among replicas sharing the
 	// store; "": a random name chosen once.
 	Holder string
+	// Notifier records manual.approved, form.stuck and sync.failing; nil: none (notify.go).
+	Notifier Notifier
 
 	runMu  sync.Mutex // runs never overlap
 	mu     sync.Mutex
 	status map[string]*OfficeSyncStatus // by office name
 	noForm sync.Once
 	anon   sync.Once // names the holder when Holder is ""
+
+	failures syncFailures // for sync.failing (notify.go)
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -149,6 +153,7 @@ func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 			}
 		}
 	})
+	m.notifySync(ctx, office, start, err)
 	if err == nil && d.detected > 0 {
 		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", d.detected)
 	}

@@ -58,6 +58,8 @@ type Reservations struct {
 	// MaxDays bounds the length of one reservation; 0 means no limit.
 	MaxDays int
 	Logger  *slog.Logger
+	// Notifier records reservation.* notifications; nil: none (notify.go).
+	Notifier Notifier
 }
 
 // Validate checks a request's fields; the error names the first bad field.
@@ -135,6 +137,9 @@ func (s *Reservations) Reserve(ctx context.Context, req ReservationRequest) (Res
 		ev, err = s.approve(ctx, office.CalendarID, id, req)
 	} else {
 		ev, err = s.insertPending(ctx, office.CalendarID, id, req)
+	}
+	if err == nil {
+		err = s.notifyReservation(ctx, office, ev)
 	}
 	if err != nil {
 		return Reservation{}, err
@@ -249,6 +254,7 @@ func (s *Reservations) Cancel(ctx context.Context, officeID, id string) error {
 	}
 	if err == nil {
 		s.logger().InfoContext(ctx, "reservation cancelled", "office", officeID, "id", id)
+		err = s.notifyCancelled(ctx, office, id)
 	}
 	return err
 }

@@ -31,6 +31,8 @@ type Config struct {
 	Forms       Forms
 	Calendar    Calendar
 	RESTAPI     RESTAPI
+	// Notifications: notifications.go.
+	Notifications Notifications
 }
 
 // General holds general.* keys.

@@ -39,6 +39,9 @@ func wantDefaults() *Config {
 			MaxReservationDays: 366,
 		},
 		RESTAPI: RESTAPI{Addr: "0.0.0.0", Port: 8080, ShutdownTimeout: 15 * time.Second},
+		Notifications: Notifications{Email: NotifyEmail{
+			SMTP: SMTP{Port: 587, StartTLS: true}, Events: []string{"reservation.pending"}, ToPerson: true,
+		}},
 	}
 }
 

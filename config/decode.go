@@ -133,6 +133,8 @@ func (d *decoder) value(path string, k kind, n *yaml.Node, ref any) {
 		*ref.(*[]OfficeEntry) = d.offices(path, n)
 	case kindTokens:
 		*ref.(*[]Token) = d.tokens(path, n)
+	default:
+		d.decodeNotifications(path, k, n, ref)
 	}
 }
 

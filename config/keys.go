@@ -22,6 +22,9 @@ const (
 	kindUsers
 	kindOffices
 	kindTokens
+	kindStringList // notifications.go
+	kindWebhooks
+	kindSlack
 )
 
 // key is one configuration key. Every key is a leaf: a layer that sets it
@@ -33,7 +36,7 @@ type key struct {
 }
 
 // keys lists every key in the order of defaults.yaml, which Masked keeps.
-var keys = []key{
+var keys = append([]key{
 	{"general.log_level", kindString, func(c *Config) any { return &c.General.LogLevel }},
 	{"general.manual_calendar_check_interval", kindInt, func(c *Config) any { return &c.General.ManualCalendarCheckInterval }},
 	{"general.storage_path", kindNullString, func(c *Config) any { return &c.General.StoragePath }},
@@ -82,7 +85,7 @@ var keys = []key{
 	{"rest_api.port", kindInt, func(c *Config) any { return &c.RESTAPI.Port }},
 	{"rest_api.tokens", kindTokens, func(c *Config) any { return &c.RESTAPI.Tokens }},
 	{"rest_api.shutdown_timeout", kindSeconds, func(c *Config) any { return &c.RESTAPI.ShutdownTimeout }},
-}
+}, notificationKeys...)
 
 // shiftUnits are the units of a shift map, in the order they are applied
 // when set one by one.

@@ -111,6 +111,9 @@ type tokenYAML struct {
 
 // shown is the value of a key as written in YAML.
 func shown(ref any) any {
+	if v, ok := shownNotifications(ref); ok {
+		return v
+	}
 	switch v := ref.(type) {
 	case *time.Duration:
 		if *v%time.Second == 0 {

@@ -97,6 +97,7 @@ var migrations = []string{
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
+	outboxSchema, // outbox.go
 }
 
 // Store is the embedded store. It implements moffman.Calendar and
