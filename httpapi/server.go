@@ -29,7 +29,10 @@ type Server struct {
 	Directory    *moffman.Directory
 	Reloader     Reloader   // nil: config_update is a no-op
 	Sync         SyncStatus // nil: no manual-event sync runs
-	Auth         *auth.Auth // nil or no tokens: the API is open
+	// Notifications reports the notification destinations for
+	// /api/v1/sync; nil: none.
+	Notifications func(ctx context.Context) (any, error)
+	Auth          *auth.Auth // nil or no tokens: the API is open
 
 	// Ready tells why the service cannot work now (nil: it can); nil
 	// means always ready.

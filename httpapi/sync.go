@@ -64,5 +64,13 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, o)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
+	body := map[string]any{"offices": out}
+	if s.Notifications != nil {
+		dests, err := s.Notifications(r.Context())
+		if err != nil {
+			return err
+		}
+		body["notifications"] = dests
+	}
+	return writeJSON(w, http.StatusOK, body)
 }

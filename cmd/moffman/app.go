@@ -20,6 +20,7 @@ import (
 	"github.com/moffman/moffman/config"
 	"github.com/moffman/moffman/httpapi"
 	"github.com/moffman/moffman/metrics"
+	"github.com/moffman/moffman/notify"
 	"github.com/moffman/moffman/web"
 )
 
@@ -31,6 +32,7 @@ type app struct {
 	backend  *backend
 	reloader *moffman.Reloader
 	manual   *moffman.ManualSync
+	notify   *notify.Service // nil: no notifications configured
 	server   *http.Server
 	open     bool // tokens are not configured: anyone who reaches the API may use it
 }
@@ -77,6 +79,9 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Logger:   logger, Holder: a.backend.holder,
 	}
 	mets.WatchSync(a.manual)
+	if err := a.wireNotifications(reservations, mets); err != nil {
+		return err
+	}
 	tokens, err := apiTokens(cfg.RESTAPI.Tokens)
 	if err != nil {
 		return err
@@ -84,7 +89,8 @@ func (a *app) wire(mets *metrics.Metrics) error {
 	a.open = len(tokens) == 0
 	api := &httpapi.Server{
 		Reservations: reservations, Directory: directory, Reloader: a.reloader, Sync: a.manual,
-		Auth: auth.NewAuth(tokens), Logger: logger,
+		Notifications: a.notificationStatus,
+		Auth:          auth.NewAuth(tokens), Logger: logger,
 		Observer: mets, MetricsHandler: mets.Handler(),
 		Ready: func(ctx context.Context) error {
 			if err := state.Ping(ctx); err != nil {
@@ -112,6 +118,33 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// wireNotifications records notifications in the store's outbox when any
+// destination is configured; the leader's background work delivers them.
+func (a *app) wireNotifications(reservations *moffman.Reservations, mets *metrics.Metrics) error {
+	outbox, ok := a.backend.state.(moffman.Outbox)
+	svc, err := notify.New(a.cfg.Notifications, outbox, notify.Options{Logger: a.logger})
+	if err != nil {
+		return err
+	}
+	if !svc.Enabled() {
+		return nil
+	}
+	if !ok {
+		return errors.New("notifications: this store keeps no outbox for them")
+	}
+	a.notify, reservations.Notifier, a.manual.Notifier = svc, svc, svc
+	mets.WatchNotifications(svc)
+	return nil
+}
+
+// notificationStatus is what /api/v1/sync shows of the deliveries.
+func (a *app) notificationStatus(ctx context.Context) (any, error) {
+	if a.notify == nil {
+		return []notify.DestinationStatus{}, nil
+	}
+	return a.notify.Status(ctx)
 }
 
 // Run loads the lists, listens and serves until ctx is done, with the
@@ -154,10 +187,14 @@ func (a *app) Run(ctx context.Context) error {
 }
 
 // lead is the background work of the replica that leads: the manual-event
-// sync and the periodic reload, until ctx ends.
+// sync, the deliveries of notifications and the periodic reload, until ctx
+// ends.
 func (a *app) lead(ctx context.Context) {
 	var g errgroup.Group
 	g.Go(func() error { return a.manual.Run(ctx) })
+	if a.notify != nil {
+		g.Go(func() error { return a.notify.Run(ctx) })
+	}
 	if every := reloadInterval(a.cfg); every > 0 {
 		g.Go(func() error { reloadEvery(ctx, a.reloader, every); return nil })
 	}
