@@ -81,6 +81,7 @@ type serviceConfig struct {
 	CalendarURL   string // google_api.calendar_endpoint
 	FormsURL      string // forms.url; "": no forms
 	DatabaseURL   string // general.database_url; "": the SQLite file in Dir
+	WebhookURL    string // a notifications webhook signed with hookSecret; "": none
 }
 
 // writeConfig writes moffman's configuration as JSON (which YAML reads) and
@@ -116,6 +117,10 @@ func writeConfig(c serviceConfig) (string, error) {
 				"contents": "{user_name} will be in the office from {date_from} to {date_to}.",
 			},
 		}
+	}
+	if c.WebhookURL != "" {
+		cfg["notifications"] = map[string]any{"webhooks": []map[string]any{{"url": c.WebhookURL, "secret": hookSecret,
+			"events": []string{"reservation.pending", "manual.approved"}}}}
 	}
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -98,6 +98,7 @@ type soakRun struct {
 	users    []manualUser
 	fake     *googlefake.Server
 	byro     *byroFake
+	hooks    *hookReceiver // the webhook destination, down for a while
 	srv      *server
 	workers  []*soakWorker
 	faults   *faultInjector
@@ -109,9 +110,10 @@ type soakRun struct {
 
 // soakTimes are the timeline's moments, from the start of the load.
 type soakTimes struct {
-	down, kill, up   time.Duration // Byroapi down, moffman killed while it is, Byroapi up
-	revoke           time.Duration // every access token Google issued is revoked
-	slowFrom, slowTo time.Duration // Byroapi answers slowly (within forms.timeout)
+	hooksDown, hooksUp time.Duration // the webhook destination refuses everything in between
+	down, kill, up     time.Duration // Byroapi down, moffman killed while it is, Byroapi up
+	revoke             time.Duration // every access token Google issued is revoked
+	slowFrom, slowTo   time.Duration // Byroapi answers slowly (within forms.timeout)
 }
 
 // slowForm is how long Byroapi takes per form in the slow phase: far
@@ -119,15 +121,15 @@ type soakTimes struct {
 const slowForm = 3 * time.Second
 
 func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
-	at := soakTimes{down: p.Duration * 30 / 100, kill: p.Duration * 45 / 100, up: p.Duration * 65 / 100,
+	at := soakTimes{hooksDown: p.Duration * 10 / 100, hooksUp: p.Duration * 28 / 100, down: p.Duration * 30 / 100, kill: p.Duration * 45 / 100, up: p.Duration * 65 / 100,
 		revoke: p.Duration * 70 / 100, slowFrom: p.Duration * 75 / 100, slowTo: p.Duration * 85 / 100}
 	at.kill = max(at.kill, at.down+time.Second) // Byroapi answered its last form long before: nothing in flight
 	at.up = max(at.up, at.kill+time.Second)
 	r.Settings = fmt.Sprintf("%s at %.0f req/s (≤ %d in flight), %d offices, %.0f%% of Calendar calls failing (500/429), "+
 		"Byroapi down %.1f–%.1f s, SIGKILL + restart at %.1f s (while Byroapi is down: no form in flight), "+
-		"Google access tokens revoked at %.1f s, Byroapi slow (%s a form) %.1f–%.1f s, %d manual events added",
+		"Google access tokens revoked at %.1f s, Byroapi slow (%s a form) %.1f–%.1f s, webhook destination down %.1f–%.1f s, %d manual events added",
 		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, at.down.Seconds(), at.up.Seconds(), at.kill.Seconds(),
-		at.revoke.Seconds(), slowForm, at.slowFrom.Seconds(), at.slowTo.Seconds(), p.Manual)
+		at.revoke.Seconds(), slowForm, at.slowFrom.Seconds(), at.slowTo.Seconds(), at.hooksDown.Seconds(), at.hooksUp.Seconds(), p.Manual)
 	dir, err := e.scenarioDir("soak")
 	if err != nil {
 		return err
@@ -139,10 +141,11 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	if err != nil {
 		return err
 	}
-	s.fake, s.byro = fake, startByro()
+	s.fake, s.byro, s.hooks = fake, startByro(), startHooks()
 	defer s.byro.Close()
+	defer s.hooks.Close()
 	s.srv, err = e.launch(ctx, serviceConfig{Dir: dir, Offices: s.offs, ManualUsers: s.users, KeyPath: keyPath,
-		CalendarURL: fake.CalendarEndpoint(), FormsURL: s.byro.URL, CheckInterval: 1})
+		CalendarURL: fake.CalendarEndpoint(), FormsURL: s.byro.URL, CheckInterval: 1, WebhookURL: s.hooks.URL + "/hook"})
 	if err != nil {
 		return err
 	}
@@ -156,13 +159,69 @@ func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	r.Loads = append(r.Loads, load)
 	e.logf("soak: load done; waiting up to %s for %d manual events to be approved", p.Drain, len(s.manual))
 	drained := s.drain(ctx)
+	hooksDrained := s.drainHooks(ctx)
 	time.Sleep(time.Second) // a repeated form or a late write would come now
 	s.peak = max(s.peak, s.srv.mem.Peak())
 	if err := s.srv.stop(); err != nil {
 		r.note("stopping moffman: %v", err)
 	}
 	s.report(r, load, drained)
+	s.reportHooks(r, hooksDrained)
 	return nil
+}
+
+// expectedHooks are the event ids that must have been announced: every
+// acknowledged registration (reservation.pending) and every manual event
+// (manual.approved).
+func (s *soakRun) expectedHooks() (pending, manual []string) {
+	idOf := map[string]string{} // request_dt → event id
+	for _, o := range s.offs {
+		for _, ev := range s.fake.Events(o.ID) {
+			if ev.ExtendedProperties != nil {
+				idOf[ev.ExtendedProperties.Private[moffman.PropRequestDT]] = ev.ID
+			}
+		}
+	}
+	for _, wk := range s.workers {
+		for _, rec := range wk.recs {
+			if rec.Acked && !rec.Approve {
+				pending = append(pending, idOf[rec.Key])
+			}
+		}
+	}
+	for _, m := range s.manual {
+		manual = append(manual, m.ID)
+	}
+	return pending, manual
+}
+
+// drainHooks waits, up to the drain time, until every expected
+// notification has reached the webhook destination.
+func (s *soakRun) drainHooks(ctx context.Context) time.Duration {
+	pending, manual := s.expectedHooks()
+	start := time.Now()
+	for time.Since(start) < s.p.Drain && ctx.Err() == nil {
+		if s.hooks.missing("reservation.pending", pending)+s.hooks.missing("manual.approved", manual) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func (s *soakRun) reportHooks(r *Report, drained time.Duration) {
+	pending, manual := s.expectedHooks()
+	lostPending, lostManual := s.hooks.missing("reservation.pending", pending), s.hooks.missing("manual.approved", manual)
+	s.hooks.mu.Lock()
+	accepted, refused := s.hooks.accepted, s.hooks.refused
+	s.hooks.mu.Unlock()
+	r.fact("webhooks accepted / refused while the destination was down", float64(accepted), fmt.Sprintf("/ %d refused", refused))
+	r.fact("webhook deliveries repeated under one webhook-id (receivers deduplicate them)", float64(s.hooks.repeats()), "")
+	r.fact("notifications drained after the forms", drained.Seconds(), "s")
+	r.check("notifications lost: acknowledged registrations without reservation.pending", "0",
+		fmt.Sprintf("%d of %d", lostPending, len(pending)), lostPending == 0, true)
+	r.check("notifications lost: manual events without manual.approved", "0",
+		fmt.Sprintf("%d of %d", lostManual, len(manual)), lostManual == 0, true)
 }
 
 // runLoad sends the reservations at a fixed rate while faults are injected,
@@ -249,6 +308,16 @@ func (s *soakRun) addManualEvents(ctx context.Context, start time.Time) error {
 // timeline takes Byroapi down, kills and restarts moffman while it is
 // down, and brings Byroapi back.
 func (s *soakRun) timeline(ctx context.Context, start time.Time, at soakTimes) error {
+	if !sleepUntil(ctx, start.Add(at.hooksDown)) {
+		return ctx.Err()
+	}
+	s.hooks.setDown(true)
+	s.e.logf("soak: webhook destination down")
+	if !sleepUntil(ctx, start.Add(at.hooksUp)) {
+		return ctx.Err()
+	}
+	s.hooks.setDown(false)
+	s.e.logf("soak: webhook destination up")
 	if !sleepUntil(ctx, start.Add(at.down)) {
 		return ctx.Err()
 	}
