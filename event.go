@@ -3,6 +3,7 @@ package moffman
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +111,47 @@ func ParseDate(field, s string) (time.Time, error) {
 		return time.Time{}, Errorf(Invalid, "%s must be a real date as YYYY-MM-DD, got %q", field, s)
 	}
 	return t, nil
+}
+
+// ValidateEventDates applies Google's rule for the dates of an all-day
+// event, which every backend keeps: real dates, the end (exclusive) after
+// the start.
+func ValidateEventDates(start, end string) error {
+	s, err := ParseDate("start", start)
+	if err != nil {
+		return err
+	}
+	e, err := ParseDate("end", end)
+	if err != nil {
+		return err
+	}
+	if !e.After(s) {
+		return Errorf(Invalid, "end %s must be after start %s (end is exclusive)", end, start)
+	}
+	return nil
+}
+
+// ValidColorID applies Google's rule for event colours, which every
+// backend keeps: "1" to "11", or "" for none.
+func ValidColorID(id string) bool {
+	if id == "" {
+		return true
+	}
+	n, err := strconv.Atoi(id)
+	return err == nil && n >= 1 && n <= 11 && strconv.Itoa(n) == id
+}
+
+// ValidateColorID is ValidColorID as an Invalid error.
+func ValidateColorID(id string) error {
+	if !ValidColorID(id) {
+		return Errorf(Invalid, "colorId %q is invalid: use an event colour from 1 to 11", id)
+	}
+	return nil
+}
+
+// EventNotFound is the error for an event id a calendar does not hold.
+func EventNotFound(calendarID, eventID string) error {
+	return Errorf(NotFound, "event %q not found in calendar %q", eventID, calendarID)
 }
 
 // ValidEventID applies Google's rule for event ids, which every backend

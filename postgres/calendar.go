@@ -2,19 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/moffman/moffman"
-)
-
-// Page sizes of events.list.
-const (
-	defaultPageSize = 250
-	maxPageSize     = 2500
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // eventCols are the columns scanEvent reads, in its order.
@@ -68,7 +62,7 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	if ev.CreatorEmail == "" {
 		ev.CreatorEmail = s.account
 	}
-	priv, err := marshalPrivate(ev.Private)
+	priv, err := eventstore.MarshalPrivate(ev.Private)
 	if err != nil {
 		return moffman.Event{}, err
 	}
@@ -82,10 +76,10 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	if err != nil {
 		return moffman.Event{}, s.fail(ctx, err, "insert event")
 	}
-	ev.Private = clonePrivate(ev.Private)
+	ev.Private = eventstore.ClonePrivate(ev.Private)
 	ev.Status = moffman.StatusConfirmed
 	ev.Created, ev.Updated = now, now
-	ev.ETag = etag(seq)
+	ev.ETag = eventstore.ETag(seq)
 	return ev, nil
 }
 
@@ -94,7 +88,7 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 	ev, _, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events
 		WHERE calendar_id = $1 AND id = $2`, calendarID, eventID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return moffman.Event{}, notFound(calendarID, eventID)
+		return moffman.Event{}, moffman.EventNotFound(calendarID, eventID)
 	}
 	return ev, s.fail(ctx, err, "get event")
 }
@@ -113,13 +107,13 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 		}
 	}
 	if p.ColorID != nil {
-		if err := validateColor(*p.ColorID); err != nil {
+		if err := moffman.ValidateColorID(*p.ColorID); err != nil {
 			return moffman.Event{}, err
 		}
 	}
 	var priv *string
 	if p.Private != nil {
-		b, err := marshalPrivate(p.Private)
+		b, err := eventstore.MarshalPrivate(p.Private)
 		if err != nil {
 			return moffman.Event{}, err
 		}
@@ -129,7 +123,7 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 		p.Summary, p.Start, p.End, p.ColorID, priv, s.now()))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return moffman.Event{}, notFound(calendarID, eventID)
+		return moffman.Event{}, moffman.EventNotFound(calendarID, eventID)
 	case pgCode(err) == "23514": // check_violation: end after start
 		return moffman.Event{}, moffman.Errorf(moffman.Invalid, "event %q: end must be after start (end is exclusive)", eventID)
 	case err != nil:
@@ -156,7 +150,7 @@ func (s *Store) Delete(ctx context.Context, calendarID, eventID string) error {
 		return s.fail(ctx, err, "delete event")
 	}
 	if !exists {
-		return notFound(calendarID, eventID)
+		return moffman.EventNotFound(calendarID, eventID)
 	}
 	return nil
 }
@@ -180,7 +174,11 @@ func (s *Store) Subscribe(ctx context.Context, calendarID string) error {
 // included, ordered by change sequence; the final sync token is read in the
 // same snapshot as the rows, so no concurrent write is missed.
 func (s *Store) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
-	cur, limit, err := listStart(calendarID, q)
+	limit, err := eventstore.CheckQuery(q)
+	if err != nil {
+		return moffman.EventPage{}, err
+	}
+	cur, err := listStart(calendarID, q)
 	if err != nil {
 		return moffman.EventPage{}, err
 	}
@@ -198,69 +196,55 @@ func (s *Store) List(ctx context.Context, calendarID string, q moffman.ListQuery
 	return page, nil
 }
 
-// listStart checks a listing's query and returns where it starts and the
-// page size.
-func listStart(calendarID string, q moffman.ListQuery) (cursor, int, error) {
-	if q.SyncToken != "" && (!q.TimeMin.IsZero() || !q.TimeMax.IsZero()) {
-		return cursor{}, 0, moffman.Errorf(moffman.Invalid, "a sync token cannot be combined with timeMin or timeMax")
-	}
-	if !q.TimeMin.IsZero() && !q.TimeMax.IsZero() && !q.TimeMax.After(q.TimeMin) {
-		return cursor{}, 0, moffman.Errorf(moffman.Invalid, "timeMax (%s) must be after timeMin (%s)",
-			q.TimeMax.Format(time.RFC3339), q.TimeMin.Format(time.RFC3339))
-	}
-	limit := q.MaxResults
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	limit = min(limit, maxPageSize)
-
-	cur := cursor{snapshot: -1, seq: -1}
+// listStart returns where a listing starts.
+func listStart(calendarID string, q moffman.ListQuery) (eventstore.Cursor, error) {
+	cur := eventstore.Cursor{Snapshot: -1, Seq: -1}
 	if q.SyncToken != "" {
-		since, ok := parseSyncToken(q.SyncToken, calendarID)
+		since, ok := eventstore.ParseSyncToken(q.SyncToken, calendarID)
 		if !ok {
-			return cursor{}, 0, gone(calendarID)
+			return eventstore.Cursor{}, eventstore.Gone(calendarID, nil)
 		}
-		cur = cursor{changes: true, snapshot: since, seq: since}
+		cur = eventstore.Cursor{Changes: true, Snapshot: since, Seq: since}
 	}
 	if q.PageToken != "" {
-		next, ok := parsePageToken(q.PageToken, calendarID)
-		if !ok || next.changes != (q.SyncToken != "") {
-			return cursor{}, 0, moffman.Errorf(moffman.Invalid, "invalid page token for calendar %q", calendarID)
+		next, ok := eventstore.ParseCursor(q.PageToken, calendarID)
+		if !ok || next.Changes != (q.SyncToken != "") {
+			return eventstore.Cursor{}, eventstore.InvalidPageToken(calendarID)
 		}
 		cur = next
 	}
-	return cur, limit, nil
+	return cur, nil
 }
 
 // listPage reads one page within tx. On a first page (or any page of a
 // change listing) it reads the calendar's change sequence; a snapshot of -1
 // in cur marks the first page of a window listing.
-func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQuery, cur cursor, limit int) (moffman.EventPage, error) {
+func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQuery, cur eventstore.Cursor, limit int) (moffman.EventPage, error) {
 	var top int64
-	if cur.changes || q.PageToken == "" {
+	if cur.Changes || q.PageToken == "" {
 		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT seq FROM calendars WHERE id = $1), 0)`, calendarID).Scan(&top)
 		if err != nil {
 			return moffman.EventPage{}, err
 		}
-		if cur.changes && q.PageToken == "" && cur.seq > top {
+		if cur.Changes && q.PageToken == "" && cur.Seq > top {
 			// A token from the future: the store was replaced or reset.
-			return moffman.EventPage{}, gone(calendarID)
+			return moffman.EventPage{}, eventstore.Gone(calendarID, nil)
 		}
 	}
 	var rows pgx.Rows
 	var err error
-	if cur.changes {
-		rows, err = tx.Query(ctx, listChanges, calendarID, cur.seq, limit+1)
+	if cur.Changes {
+		rows, err = tx.Query(ctx, listChanges, calendarID, cur.Seq, limit+1)
 	} else {
 		if q.PageToken == "" {
-			cur.snapshot = top
+			cur.Snapshot = top
 		}
 		lo, hi := dateBounds(q.TimeMin, q.TimeMax)
-		start := cur.start
+		start := cur.Start
 		if start == "" {
 			start = "-infinity"
 		}
-		rows, err = tx.Query(ctx, listWindow, calendarID, hi, lo, q.ShowDeleted, start, cur.id, limit+1)
+		rows, err = tx.Query(ctx, listWindow, calendarID, hi, lo, q.ShowDeleted, start, cur.ID, limit+1)
 	}
 	if err != nil {
 		return moffman.EventPage{}, err
@@ -271,8 +255,8 @@ func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQ
 	for rows.Next() {
 		if len(page.Events) == limit {
 			last := page.Events[limit-1]
-			next := cursor{changes: cur.changes, snapshot: cur.snapshot, seq: lastSeq, start: last.Start, id: last.ID}
-			page.NextPageToken = next.token(calendarID)
+			next := eventstore.Cursor{Changes: cur.Changes, Snapshot: cur.Snapshot, Seq: lastSeq, Start: last.Start, ID: last.ID}
+			page.NextPageToken = next.Token(calendarID)
 			break
 		}
 		ev, seq, err := scanEvent(rows)
@@ -287,10 +271,10 @@ func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQ
 		return moffman.EventPage{}, err
 	}
 	if page.NextPageToken == "" {
-		if cur.changes {
-			page.NextSyncToken = syncToken(calendarID, top)
+		if cur.Changes {
+			page.NextSyncToken = eventstore.SyncToken(calendarID, top)
 		} else {
-			page.NextSyncToken = syncToken(calendarID, cur.snapshot)
+			page.NextSyncToken = eventstore.SyncToken(calendarID, cur.Snapshot)
 		}
 	}
 	return page, nil
@@ -308,43 +292,11 @@ func scanEvent(row pgx.Row) (moffman.Event, int64, error) {
 	if err != nil {
 		return moffman.Event{}, 0, err
 	}
-	if string(priv) != "{}" {
-		if err := json.Unmarshal(priv, &ev.Private); err != nil {
-			return moffman.Event{}, 0, err
-		}
+	if ev.Private, err = eventstore.UnmarshalPrivate(priv); err != nil {
+		return moffman.Event{}, 0, err
 	}
 	ev.Start, ev.End = start.Format(moffman.DateLayout), end.Format(moffman.DateLayout)
-	ev.ETag = etag(seq)
+	ev.ETag = eventstore.ETag(seq)
 	ev.Created, ev.Updated = ev.Created.UTC(), ev.Updated.UTC()
 	return ev, seq, nil
-}
-
-func notFound(calendarID, eventID string) error {
-	return moffman.Errorf(moffman.NotFound, "event %q not found in calendar %q", eventID, calendarID)
-}
-
-func gone(calendarID string) error {
-	return moffman.Errorf(moffman.Gone, "sync token is not valid for calendar %q: a full sync is required", calendarID)
-}
-
-func marshalPrivate(m map[string]string) (string, error) {
-	if len(m) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", moffman.WrapError(moffman.Internal, err, "store: private properties")
-	}
-	return string(b), nil
-}
-
-func clonePrivate(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
