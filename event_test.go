@@ -64,3 +64,32 @@ func TestVectorsMatchShared(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateEventDates(t *testing.T) {
+	if err := ValidateEventDates("2024-05-06", "2024-05-07"); err != nil {
+		t.Errorf("a one-day event: %v", err)
+	}
+	for _, d := range [][2]string{
+		{"2024-05-06", "2024-05-06"}, // the end is exclusive
+		{"2024-05-07", "2024-05-06"},
+		{"2024-02-30", "2024-03-01"},
+		{"2024-05-06", "tomorrow"},
+	} {
+		if err := ValidateEventDates(d[0], d[1]); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateEventDates(%q, %q) = %v, want Invalid", d[0], d[1], err)
+		}
+	}
+}
+
+func TestValidateColorID(t *testing.T) {
+	for _, id := range []string{"", "1", "11"} {
+		if err := ValidateColorID(id); err != nil {
+			t.Errorf("colour %q: %v", id, err)
+		}
+	}
+	for _, id := range []string{"0", "12", "01", " 1", "red"} {
+		if err := ValidateColorID(id); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateColorID(%q) = %v, want Invalid", id, err)
+		}
+	}
+}
