@@ -149,6 +149,38 @@ func ValidateColorID(id string) error {
 	return nil
 }
 
+// ValidateNewEvent checks an event to insert as every backend does: its
+// id, when it has one, by ValidEventID, its dates and its colour.
+func ValidateNewEvent(ev Event) error {
+	if ev.ID != "" && !ValidEventID(ev.ID) {
+		return Errorf(Invalid, "event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
+	}
+	if err := ValidateEventDates(ev.Start, ev.End); err != nil {
+		return err
+	}
+	return ValidateColorID(ev.ColorID)
+}
+
+// ValidatePatch checks the fields a patch sets as every backend does: real
+// dates and a colour. Whether the end stays after the start is for the
+// backend to check against the stored event.
+func ValidatePatch(p EventPatch) error {
+	if p.Start != nil {
+		if _, err := ParseDate("start", *p.Start); err != nil {
+			return err
+		}
+	}
+	if p.End != nil {
+		if _, err := ParseDate("end", *p.End); err != nil {
+			return err
+		}
+	}
+	if p.ColorID != nil {
+		return ValidateColorID(*p.ColorID)
+	}
+	return nil
+}
+
 // EventNotFound is the error for an event id a calendar does not hold.
 func EventNotFound(calendarID, eventID string) error {
 	return Errorf(NotFound, "event %q not found in calendar %q", eventID, calendarID)

@@ -93,3 +93,28 @@ func TestValidateColorID(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateNewEventAndPatch(t *testing.T) {
+	ok := Event{Start: "2024-05-06", End: "2024-05-07", ColorID: "3"}
+	if err := ValidateNewEvent(ok); err != nil {
+		t.Errorf("an event without id: %v", err)
+	}
+	for _, ev := range []Event{
+		{ID: "UPPER", Start: ok.Start, End: ok.End},
+		{Start: ok.End, End: ok.Start},
+		{Start: ok.Start, End: ok.End, ColorID: "12"},
+	} {
+		if err := ValidateNewEvent(ev); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateNewEvent(%+v) = %v, want Invalid", ev, err)
+		}
+	}
+	bad, color := "2024-02-30", "0"
+	if err := ValidatePatch(EventPatch{}); err != nil {
+		t.Errorf("an empty patch: %v", err)
+	}
+	for _, p := range []EventPatch{{Start: &bad}, {End: &bad}, {ColorID: &color}} {
+		if err := ValidatePatch(p); ErrorCode(err) != Invalid {
+			t.Errorf("ValidatePatch(%+v) = %v, want Invalid", p, err)
+		}
+	}
+}

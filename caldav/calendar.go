@@ -23,11 +23,11 @@ const maxRaces = 5
 // (If-None-Match: *): an existing one, cancelled or not, is Conflict.
 // CreatorEmail becomes the ORGANIZER.
 func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
+	if err := moffman.ValidateNewEvent(ev); err != nil {
+		return moffman.Event{}, err
+	}
 	if ev.ID == "" {
 		ev.ID = moffman.NewEventID()
-	} else if !moffman.ValidEventID(ev.ID) {
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
 	}
 	p := moffman.EventPatch{Start: &ev.Start, End: &ev.End, ColorID: &ev.ColorID, Private: ev.Private}
 	if err := validate(p, ev.Start, ev.End); err != nil {

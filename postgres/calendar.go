@@ -50,14 +50,11 @@ const (
 // used before in the calendar, by a cancelled event too (Conflict). The
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
+	if err := validateEvent(ev); err != nil {
+		return moffman.Event{}, err
+	}
 	if ev.ID == "" {
 		ev.ID = moffman.NewEventID()
-	} else if !moffman.ValidEventID(ev.ID) {
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
-	}
-	if err := validateEvent(ev.Start, ev.End, ev.ColorID); err != nil {
-		return moffman.Event{}, err
 	}
 	if ev.CreatorEmail == "" {
 		ev.CreatorEmail = s.account
@@ -96,28 +93,12 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 // Patch replaces the fields set in p and merges p.Private key by key, in
 // one statement.
 func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman.EventPatch) (moffman.Event, error) {
-	if p.Start != nil {
-		if _, err := parseDate("start", *p.Start); err != nil {
-			return moffman.Event{}, err
-		}
+	if err := validatePatch(p); err != nil {
+		return moffman.Event{}, err
 	}
-	if p.End != nil {
-		if _, err := parseDate("end", *p.End); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	if p.ColorID != nil {
-		if err := moffman.ValidateColorID(*p.ColorID); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	var priv *string
-	if p.Private != nil {
-		b, err := eventstore.MarshalPrivate(p.Private)
-		if err != nil {
-			return moffman.Event{}, err
-		}
-		priv = &b
+	priv, err := eventstore.PatchPrivate(p.Private)
+	if err != nil {
+		return moffman.Event{}, err
 	}
 	ev, _, err := scanEvent(s.pool.QueryRow(ctx, patchEvent, calendarID, eventID,
 		p.Summary, p.Start, p.End, p.ColorID, priv, s.now()))
@@ -250,34 +231,19 @@ func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQ
 		return moffman.EventPage{}, err
 	}
 	defer rows.Close()
-	var page moffman.EventPage
-	var lastSeq int64
-	for rows.Next() {
-		if len(page.Events) == limit {
-			last := page.Events[limit-1]
-			next := eventstore.Cursor{Changes: cur.Changes, Snapshot: cur.Snapshot, Seq: lastSeq, Start: last.Start, ID: last.ID}
-			page.NextPageToken = next.Token(calendarID)
-			break
-		}
+	pager := eventstore.NewPager(calendarID, cur, limit)
+	for rows.Next() && !pager.Full() {
 		ev, seq, err := scanEvent(rows)
 		if err != nil {
 			return moffman.EventPage{}, err
 		}
-		lastSeq = seq
-		page.Events = append(page.Events, ev)
+		pager.Add(ev, seq)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return moffman.EventPage{}, err
 	}
-	if page.NextPageToken == "" {
-		if cur.Changes {
-			page.NextSyncToken = eventstore.SyncToken(calendarID, top)
-		} else {
-			page.NextSyncToken = eventstore.SyncToken(calendarID, cur.Snapshot)
-		}
-	}
-	return page, nil
+	return pager.Page(top), nil
 }
 
 // scanEvent reads the columns of eventCols and returns the event and its

@@ -24,27 +24,37 @@ func pgDate(d string) string {
 	return d
 }
 
-// parseDate is moffman.ParseDate, refusing the year 0 that Go accepts and
-// PostgreSQL's date type does not have.
-func parseDate(field, s string) (time.Time, error) {
-	t, err := moffman.ParseDate(field, s)
-	if err == nil && t.Year() < 1 {
-		return time.Time{}, moffman.Errorf(moffman.Invalid, "%s must be a date from 0001-01-01 on, got %q", field, s)
+// validateEvent checks what every backend checks on an insert, and that
+// PostgreSQL can keep the dates.
+func validateEvent(ev moffman.Event) error {
+	if err := moffman.ValidateNewEvent(ev); err != nil {
+		return err
 	}
-	return t, err
+	return keepableDates(&ev.Start, &ev.End)
 }
 
-// validateEvent checks what Google checks on every write, and that
+// validatePatch checks what every backend checks on a patch, and that
 // PostgreSQL can keep the dates.
-func validateEvent(start, end, colorID string) error {
-	if _, err := parseDate("start", start); err != nil {
+func validatePatch(p moffman.EventPatch) error {
+	if err := moffman.ValidatePatch(p); err != nil {
 		return err
 	}
-	if _, err := parseDate("end", end); err != nil {
-		return err
+	return keepableDates(p.Start, p.End)
+}
+
+// keepableDates refuses the year 0, which Go parses and PostgreSQL's date
+// type does not have; nil dates are not set.
+func keepableDates(start, end *string) error {
+	for _, d := range []struct {
+		field string
+		s     *string
+	}{{"start", start}, {"end", end}} {
+		if d.s == nil {
+			continue
+		}
+		if t, err := moffman.ParseDate(d.field, *d.s); err == nil && t.Year() < 1 {
+			return moffman.Errorf(moffman.Invalid, "%s must be a date from 0001-01-01 on, got %q", d.field, *d.s)
+		}
 	}
-	if err := moffman.ValidateEventDates(start, end); err != nil {
-		return err
-	}
-	return moffman.ValidateColorID(colorID)
+	return nil
 }

@@ -16,17 +16,11 @@ import (
 // used before in the calendar, by a cancelled event too (Conflict). The
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
+	if err := moffman.ValidateNewEvent(ev); err != nil {
+		return moffman.Event{}, err
+	}
 	if ev.ID == "" {
 		ev.ID = moffman.NewEventID()
-	} else if !moffman.ValidEventID(ev.ID) {
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
-	}
-	if err := moffman.ValidateEventDates(ev.Start, ev.End); err != nil {
-		return moffman.Event{}, err
-	}
-	if err := moffman.ValidateColorID(ev.ColorID); err != nil {
-		return moffman.Event{}, err
 	}
 	if ev.CreatorEmail == "" {
 		ev.CreatorEmail = s.account
@@ -69,32 +63,16 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 // Patch replaces the fields set in p and merges p.Private key by key, in
 // one statement.
 func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman.EventPatch) (moffman.Event, error) {
-	if p.Start != nil {
-		if _, err := moffman.ParseDate("start", *p.Start); err != nil {
-			return moffman.Event{}, err
-		}
+	if err := moffman.ValidatePatch(p); err != nil {
+		return moffman.Event{}, err
 	}
-	if p.End != nil {
-		if _, err := moffman.ParseDate("end", *p.End); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	if p.ColorID != nil {
-		if err := moffman.ValidateColorID(*p.ColorID); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	var priv *string
-	if p.Private != nil {
-		b, err := eventstore.MarshalPrivate(p.Private)
-		if err != nil {
-			return moffman.Event{}, err
-		}
-		priv = &b
+	priv, err := eventstore.PatchPrivate(p.Private)
+	if err != nil {
+		return moffman.Event{}, err
 	}
 	now := s.now().UnixMilli()
 	var ev moffman.Event
-	err := s.write(ctx, "patch event", func(ctx context.Context, tx *sql.Tx) error {
+	err = s.write(ctx, "patch event", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		ev, _, err = scanEvent(tx.StmtContext(ctx, s.patchEvent).QueryRowContext(ctx, calendarID, eventID,
 			p.Summary, p.Start, p.End, p.ColorID, priv, now))
@@ -181,18 +159,11 @@ func (s *Store) List(ctx context.Context, calendarID string, q moffman.ListQuery
 	if !cur.Changes && q.PageToken == "" {
 		cur.Snapshot = top
 	}
-	page, err := s.listPage(ctx, tx, calendarID, q, cur, limit)
+	pager, err := s.listPage(ctx, tx, calendarID, q, cur, limit)
 	if err != nil {
 		return moffman.EventPage{}, s.fail(ctx, err, "list events")
 	}
-	if page.NextPageToken == "" {
-		if cur.Changes {
-			page.NextSyncToken = eventstore.SyncToken(calendarID, top)
-		} else {
-			page.NextSyncToken = eventstore.SyncToken(calendarID, cur.Snapshot)
-		}
-	}
-	return page, nil
+	return pager.Page(top), nil
 }
 
 // listStart returns where a listing starts and, with a sync token, the
@@ -218,9 +189,8 @@ func listStart(calendarID string, q moffman.ListQuery) (eventstore.Cursor, int64
 	return eventstore.Cursor{}, since, nil
 }
 
-// listPage reads the page after cur within tx; NextPageToken is set when
-// there are more.
-func (s *Store) listPage(ctx context.Context, tx *sql.Tx, calendarID string, q moffman.ListQuery, cur eventstore.Cursor, limit int) (moffman.EventPage, error) {
+// listPage reads the page after cur within tx.
+func (s *Store) listPage(ctx context.Context, tx *sql.Tx, calendarID string, q moffman.ListQuery, cur eventstore.Cursor, limit int) (*eventstore.Pager, error) {
 	var rows *sql.Rows
 	var err error
 	if cur.Changes {
@@ -231,26 +201,18 @@ func (s *Store) listPage(ctx context.Context, tx *sql.Tx, calendarID string, q m
 			cur.Start, cur.ID, limit+1)
 	}
 	if err != nil {
-		return moffman.EventPage{}, err
+		return nil, err
 	}
 	defer rows.Close()
-	var page moffman.EventPage
-	var lastSeq int64
-	for rows.Next() {
-		if len(page.Events) == limit {
-			last := page.Events[limit-1]
-			next := eventstore.Cursor{Changes: cur.Changes, Snapshot: cur.Snapshot, Seq: lastSeq, Start: last.Start, ID: last.ID}
-			page.NextPageToken = next.Token(calendarID)
-			break
-		}
+	pager := eventstore.NewPager(calendarID, cur, limit)
+	for rows.Next() && !pager.Full() {
 		ev, seq, err := scanEvent(rows)
 		if err != nil {
-			return moffman.EventPage{}, err
+			return nil, err
 		}
-		lastSeq = seq
-		page.Events = append(page.Events, ev)
+		pager.Add(ev, seq)
 	}
-	return page, rows.Err()
+	return pager, rows.Err()
 }
 
 // scanEvent reads the columns of eventCols and returns the event and its

@@ -177,3 +177,52 @@ func TestClonePrivate(t *testing.T) {
 		t.Error("ClonePrivate of an empty map is not nil")
 	}
 }
+
+// A page of 2 from 3 rows: the third is not taken, and the next page token
+// continues after the second.
+func TestPagerCutsAPage(t *testing.T) {
+	rows := []moffman.Event{
+		{ID: "ev001", Start: "2024-01-01"}, {ID: "ev002", Start: "2024-01-02"}, {ID: "ev003", Start: "2024-01-03"},
+	}
+	p := NewPager("cal", Cursor{Snapshot: 7}, 2)
+	for i, ev := range rows {
+		if p.Full() {
+			break
+		}
+		p.Add(ev, int64(10+i))
+	}
+	page := p.Page(99)
+	if len(page.Events) != 2 || page.NextSyncToken != "" {
+		t.Fatalf("page = %+v, want 2 events and no sync token", page)
+	}
+	next, ok := ParseCursor(page.NextPageToken, "cal")
+	if want := (Cursor{Snapshot: 7, Start: "2024-01-02", ID: "ev002"}); !ok || next != want {
+		t.Errorf("next cursor = %+v, %v; want %+v", next, ok, want)
+	}
+}
+
+func TestPagerLastPageSyncToken(t *testing.T) {
+	for _, tc := range []struct {
+		cur  Cursor
+		want int64
+	}{
+		{Cursor{Snapshot: 7}, 7},            // a window: the snapshot of its first page
+		{Cursor{Changes: true, Seq: 3}, 99}, // changes: the sequence read with the rows
+	} {
+		p := NewPager("cal", tc.cur, 5)
+		p.Add(moffman.Event{ID: "ev001"}, 4)
+		page := p.Page(99)
+		if seq, ok := ParseSyncToken(page.NextSyncToken, "cal"); !ok || seq != tc.want || page.NextPageToken != "" {
+			t.Errorf("cursor %+v: page %+v (sync %d), want sync token %d", tc.cur, page, seq, tc.want)
+		}
+	}
+	// A changes page that is full continues after the last sequence.
+	p := NewPager("cal", Cursor{Changes: true, Seq: 3}, 1)
+	p.Add(moffman.Event{ID: "ev001"}, 4)
+	if !p.Full() {
+		t.Fatal("a page of 1 with 1 event is not full")
+	}
+	if next, ok := ParseCursor(p.Page(99).NextPageToken, "cal"); !ok || next != (Cursor{Changes: true, Seq: 4}) {
+		t.Errorf("next = %+v, %v", next, ok)
+	}
+}

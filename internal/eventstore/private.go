@@ -20,6 +20,19 @@ func MarshalPrivate(m map[string]string) (string, error) {
 	return string(b), nil
 }
 
+// PatchPrivate returns the private properties a patch merges as JSON, nil
+// when it merges none.
+func PatchPrivate(m map[string]string) (*string, error) {
+	if m == nil {
+		return nil, nil
+	}
+	s, err := MarshalPrivate(m)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // UnmarshalPrivate reads what MarshalPrivate wrote; nil for "{}", as
 // Google leaves out an empty map.
 func UnmarshalPrivate(b []byte) (map[string]string, error) {

@@ -104,3 +104,51 @@ func ParseSyncToken(tok, calendarID string) (int64, bool) {
 // ETag is a quoted opaque string, as Google's; made of the change
 // sequence, every write makes a new one.
 func ETag(seq int64) string { return `"` + strconv.FormatInt(seq, 10) + `"` }
+
+// Pager cuts a page out of the rows of a listing read in order after cur,
+// limit+1 of them asked for so that the last tells whether a page follows.
+type Pager struct {
+	calendarID string
+	cur        Cursor
+	limit      int
+	page       moffman.EventPage
+	lastSeq    int64
+}
+
+// NewPager starts a page of at most limit events after cur.
+func NewPager(calendarID string, cur Cursor, limit int) *Pager {
+	return &Pager{calendarID: calendarID, cur: cur, limit: limit}
+}
+
+// Full reports whether the page holds limit events. Called when another
+// row is there, it sets the next page token: stop reading then.
+func (p *Pager) Full() bool {
+	if len(p.page.Events) < p.limit {
+		return false
+	}
+	last := p.page.Events[p.limit-1]
+	next := Cursor{Changes: p.cur.Changes, Snapshot: p.cur.Snapshot, Seq: p.lastSeq, Start: last.Start, ID: last.ID}
+	p.page.NextPageToken = next.Token(p.calendarID)
+	return true
+}
+
+// Add puts the event of the next row, with its change sequence, on the
+// page.
+func (p *Pager) Add(ev moffman.Event, seq int64) {
+	p.lastSeq = seq
+	p.page.Events = append(p.page.Events, ev)
+}
+
+// Page returns the page. The last page of a listing carries the sync
+// token: for changes top, the calendar's change sequence read with the
+// rows; for a window the snapshot of its first page.
+func (p *Pager) Page(top int64) moffman.EventPage {
+	if p.page.NextPageToken == "" {
+		seq := p.cur.Snapshot
+		if p.cur.Changes {
+			seq = top
+		}
+		p.page.NextSyncToken = SyncToken(p.calendarID, seq)
+	}
+	return p.page
+}
