@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // maxRaces bounds how often a Patch or Delete starts again from a fresh
@@ -43,7 +44,7 @@ func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Eve
 	switch {
 	case err == nil:
 	case statusOf(err) == http.StatusPreconditionFailed:
-		return moffman.Event{}, moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+		return moffman.Event{}, eventstore.IDUsed(calendarID, ev.ID)
 	case statusOf(err) == http.StatusNotFound || statusOf(err) == http.StatusConflict || statusOf(err) == http.StatusForbidden:
 		// A missing collection (Radicale answers 409, others 404), or the
 		// UID is held by another resource (RFC 4791 no-uid-conflict).

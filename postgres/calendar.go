@@ -53,13 +53,7 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	if err := validateEvent(ev); err != nil {
 		return moffman.Event{}, err
 	}
-	if ev.ID == "" {
-		ev.ID = moffman.NewEventID()
-	}
-	if ev.CreatorEmail == "" {
-		ev.CreatorEmail = s.account
-	}
-	priv, err := eventstore.MarshalPrivate(ev.Private)
+	ev, priv, err := eventstore.ToInsert(ev, s.account)
 	if err != nil {
 		return moffman.Event{}, err
 	}
@@ -68,16 +62,12 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	err = s.pool.QueryRow(ctx, insertEvent, calendarID, ev.ID, ev.Summary, ev.Start, ev.End,
 		ev.ColorID, priv, ev.CreatorEmail, now).Scan(&seq)
 	if pgCode(err) == "23505" { // unique_violation: the primary key
-		return moffman.Event{}, moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+		return moffman.Event{}, eventstore.IDUsed(calendarID, ev.ID)
 	}
 	if err != nil {
 		return moffman.Event{}, s.fail(ctx, err, "insert event")
 	}
-	ev.Private = eventstore.ClonePrivate(ev.Private)
-	ev.Status = moffman.StatusConfirmed
-	ev.Created, ev.Updated = now, now
-	ev.ETag = eventstore.ETag(seq)
-	return ev, nil
+	return eventstore.Inserted(ev, now, seq), nil
 }
 
 // Get returns an event, cancelled or not.

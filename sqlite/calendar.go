@@ -19,13 +19,7 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	if err := moffman.ValidateNewEvent(ev); err != nil {
 		return moffman.Event{}, err
 	}
-	if ev.ID == "" {
-		ev.ID = moffman.NewEventID()
-	}
-	if ev.CreatorEmail == "" {
-		ev.CreatorEmail = s.account
-	}
-	priv, err := eventstore.MarshalPrivate(ev.Private)
+	ev, priv, err := eventstore.ToInsert(ev, s.account)
 	if err != nil {
 		return moffman.Event{}, err
 	}
@@ -37,18 +31,14 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 		err := tx.StmtContext(ctx, s.insertEvent).QueryRowContext(ctx, calendarID, ev.ID, ev.Summary,
 			ev.Start, ev.End, ev.ColorID, priv, ev.CreatorEmail, now.UnixMilli()).Scan(&seq)
 		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-			return moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+			return eventstore.IDUsed(calendarID, ev.ID)
 		}
 		return err
 	})
 	if err != nil {
 		return moffman.Event{}, err
 	}
-	ev.Private = eventstore.ClonePrivate(ev.Private)
-	ev.Status = moffman.StatusConfirmed
-	ev.Created, ev.Updated = now, now
-	ev.ETag = eventstore.ETag(seq)
-	return ev, nil
+	return eventstore.Inserted(ev, now, seq), nil
 }
 
 // Get returns an event, cancelled or not.

@@ -226,3 +226,21 @@ func TestPagerLastPageSyncToken(t *testing.T) {
 		t.Errorf("next = %+v, %v", next, ok)
 	}
 }
+
+func TestInsertDefaults(t *testing.T) {
+	in := moffman.Event{Start: "2024-05-06", End: "2024-05-07", Private: map[string]string{"k": "v"}}
+	ev, priv, err := ToInsert(in, "acct@x")
+	if err != nil || !moffman.ValidEventID(ev.ID) || ev.CreatorEmail != "acct@x" || priv != `{"k":"v"}` {
+		t.Fatalf("ToInsert = %+v, %q, %v", ev, priv, err)
+	}
+	in.ID, in.CreatorEmail = "given1", "person@x"
+	if ev, _, _ := ToInsert(in, "acct@x"); ev.ID != "given1" || ev.CreatorEmail != "person@x" {
+		t.Errorf("ToInsert replaced the id or creator: %+v", ev)
+	}
+	now := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
+	out := Inserted(in, now, 5)
+	out.Private["k"] = "changed"
+	if in.Private["k"] != "v" || out.Status != moffman.StatusConfirmed || !out.Created.Equal(now) || out.ETag != `"5"` {
+		t.Errorf("Inserted = %+v (caller's private %v)", out, in.Private)
+	}
+}
