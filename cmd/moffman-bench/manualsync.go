@@ -106,6 +106,89 @@ func summariseSync(list []officeSync) syncRun {
 	return s
 }
 
+// seedManual puts n manual events by the manual users into the offices
+// and returns them and their forms.
+func seedManual(fake *googlefake.Server, offs []office, users []manualUser, n int, today time.Time) ([]manualRecord, []formKey, error) {
+	var plan []manualRecord
+	var keys []formKey
+	for k := range n {
+		m, err := addManual(fake, offs[k%len(offs)].ID, users, k, today)
+		if err != nil {
+			return nil, nil, err
+		}
+		plan = append(plan, m)
+		keys = append(keys, m.Form)
+	}
+	return plan, keys, nil
+}
+
+// seedOthers fills the calendars with n events people who are not manual
+// users put in (moffman must skip them). googlefake has no direct method
+// for moffman's own events; AddManualEvent under other creators is the
+// fast way to fill the calendars.
+func seedOthers(fake *googlefake.Server, offs []office, n int, today time.Time) error {
+	for i := range n {
+		start := today.AddDate(0, 0, -7+i%20)
+		if _, err := fake.AddManualEvent(offs[i%len(offs)].ID, fmt.Sprintf("colleague%04d@bench.example", i%3000), googlefake.ManualEvent{
+			Summary: "office", Start: start.Format(moffman.DateLayout), End: start.AddDate(0, 0, 1).Format(moffman.DateLayout)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitApproved waits until every planned event is approved and its form
+// delivered, and returns the time since t0; an error after deadline.
+func waitApproved(fake *googlefake.Server, byro *byroFake, srv *server, plan []manualRecord, keys []formKey, t0, deadline time.Time) (time.Duration, error) {
+	for {
+		n := 0
+		for _, m := range plan {
+			if approved(fake, m.Calendar, m.ID) {
+				n++
+			}
+		}
+		if n == len(plan) && byro.delivered(keys) == len(plan) {
+			return time.Since(t0), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("after %s only %d of %d manual events are approved and %d forms delivered; moffman's log:\n%s",
+				time.Since(t0).Round(time.Millisecond), n, len(plan), byro.delivered(keys), srv.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// formCounts counts the repeated forms and those for no planned event.
+func formCounts(forms map[formKey][]time.Time, keys []formKey) (dups, stray int) {
+	for k, f := range forms {
+		if len(f) > 1 {
+			dups += len(f) - 1
+		}
+		if !slices.Contains(keys, k) {
+			stray += len(f)
+		}
+	}
+	return dups, stray
+}
+
+// waitSyncDone polls the sync status until a run has finished, for a
+// minute from t1 at the most.
+func waitSyncDone(ctx context.Context, client *http.Client, base string, t1 time.Time) (syncRun, error) {
+	for {
+		status, err := getSync(ctx, client, base)
+		if err != nil {
+			return syncRun{}, err
+		}
+		if run := summariseSync(status); run.done {
+			return run, nil
+		}
+		if time.Since(t1) > time.Minute {
+			return syncRun{}, fmt.Errorf("the quiet sync run did not finish within a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // manualSyncScenario: offices full of events, some of them new manual
 // ones; the time until moffman has approved all with one form each; then a
 // quiet run after a restart.
@@ -134,27 +217,13 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	e.logf("seeding %d events at the fake", offices*perOffice)
 	t := time.Now()
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	var plan []manualRecord
-	var keys []formKey
-	for k := range manual {
-		m, err := addManual(fake, offs[k%offices].ID, users, k, today)
-		if err != nil {
-			return err
-		}
-		plan = append(plan, m)
-		keys = append(keys, m.Form)
+	plan, keys, err := seedManual(fake, offs, users, manual, today)
+	if err != nil {
+		return err
 	}
-	// The rest: events people who are not manual users put into the
-	// calendars (moffman must skip them). googlefake has no direct method
-	// for moffman's own events; AddManualEvent under other creators is the
-	// fast way to fill the calendars.
 	others := offices*perOffice - manual
-	for i := range others {
-		start := today.AddDate(0, 0, -7+i%20)
-		if _, err := fake.AddManualEvent(offs[i%offices].ID, fmt.Sprintf("colleague%04d@bench.example", i%3000), googlefake.ManualEvent{
-			Summary: "office", Start: start.Format(moffman.DateLayout), End: start.AddDate(0, 0, 1).Format(moffman.DateLayout)}); err != nil {
-			return err
-		}
+	if err := seedOthers(fake, offs, others, today); err != nil {
+		return err
 	}
 	r.fact("seeding the fake (AddManualEvent)", time.Since(t).Seconds(), "s")
 	r.note("the %d other events are seeded with googlefake.AddManualEvent under creators who are not manual users (the fake has no direct method for moffman's own events)", others)
@@ -176,37 +245,14 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	}
 	defer func() { srv.kill() }()
 	ready := time.Since(t0)
-	deadline := t0.Add(max(6*target, time.Minute))
-	var elapsed time.Duration
-	for {
-		n := 0
-		for _, m := range plan {
-			if approved(fake, m.Calendar, m.ID) {
-				n++
-			}
-		}
-		if n == manual && byro.delivered(keys) == manual {
-			elapsed = time.Since(t0)
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("after %s only %d of %d manual events are approved and %d forms delivered; moffman's log:\n%s",
-				time.Since(t0).Round(time.Millisecond), n, manual, byro.delivered(keys), srv.log)
-		}
-		time.Sleep(20 * time.Millisecond)
+	elapsed, err := waitApproved(fake, byro, srv, plan, keys, t0, t0.Add(max(6*target, time.Minute)))
+	if err != nil {
+		return err
 	}
 	time.Sleep(500 * time.Millisecond) // a repeated form would come now
 	first := snapshotCalls(fake).sub(before)
 	forms, accepted, _, _ := byro.snapshot()
-	dups, stray := 0, 0
-	for k, f := range forms {
-		if len(f) > 1 {
-			dups += len(f) - 1
-		}
-		if !slices.Contains(keys, k) {
-			stray += len(f)
-		}
-	}
+	dups, stray := formCounts(forms, keys)
 	status, err := getSync(ctx, client, srv.base)
 	if err != nil {
 		return err
@@ -236,19 +282,9 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 		return err
 	}
 	srv = restarted
-	var run2 syncRun
-	for {
-		status, err := getSync(ctx, client, srv.base)
-		if err != nil {
-			return err
-		}
-		if run2 = summariseSync(status); run2.done {
-			break
-		}
-		if time.Since(t1) > time.Minute {
-			return fmt.Errorf("the quiet sync run did not finish within a minute")
-		}
-		time.Sleep(10 * time.Millisecond)
+	run2, err := waitSyncDone(ctx, client, srv.base, t1)
+	if err != nil {
+		return err
 	}
 	quiet := snapshotCalls(fake).sub(before)
 	r.fact("quiet run: events seen (moffman's own approvals)", float64(run2.eventsSeen), "")
