@@ -106,6 +106,23 @@ func summariseSync(list []officeSync) syncRun {
 	return s
 }
 
+// seedManualSync seeds the fake with the manual events and the others,
+// and returns the manual events and their forms.
+func seedManualSync(r *Report, fake *googlefake.Server, offs []office, users []manualUser, manual, others int) ([]manualRecord, []formKey, error) {
+	t := time.Now()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	plan, keys, err := seedManual(fake, offs, users, manual, today)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := seedOthers(fake, offs, others, today); err != nil {
+		return nil, nil, err
+	}
+	r.fact("seeding the fake (AddManualEvent)", time.Since(t).Seconds(), "s")
+	r.note("the %d other events are seeded with googlefake.AddManualEvent under creators who are not manual users (the fake has no direct method for moffman's own events)", others)
+	return plan, keys, nil
+}
+
 // seedManual puts n manual events by the manual users into the offices
 // and returns them and their forms.
 func seedManual(fake *googlefake.Server, offs []office, users []manualUser, n int, today time.Time) ([]manualRecord, []formKey, error) {
@@ -156,6 +173,14 @@ func waitApproved(fake *googlefake.Server, byro *byroFake, srv *server, plan []m
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// checkForms checks that each planned event got one form and nothing else
+// did; accepted is the number of forms the fake took.
+func checkForms(r *Report, forms map[formKey][]time.Time, accepted int, keys []formKey) {
+	dups, stray := formCounts(forms, keys)
+	r.check("forms: exactly one per event", fmt.Sprintf("%d forms", len(keys)), fmt.Sprintf("%d forms, %d repeated", accepted, dups), accepted == len(keys) && dups == 0, true)
+	r.check("forms for no manual event", "0", fmt.Sprint(stray), stray == 0, true)
 }
 
 // formCounts counts the repeated forms and those for no planned event.
@@ -215,18 +240,10 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	users := manualUsers(100)
 
 	e.logf("seeding %d events at the fake", offices*perOffice)
-	t := time.Now()
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	plan, keys, err := seedManual(fake, offs, users, manual, today)
+	plan, keys, err := seedManualSync(r, fake, offs, users, manual, offices*perOffice-manual)
 	if err != nil {
 		return err
 	}
-	others := offices*perOffice - manual
-	if err := seedOthers(fake, offs, others, today); err != nil {
-		return err
-	}
-	r.fact("seeding the fake (AddManualEvent)", time.Since(t).Seconds(), "s")
-	r.note("the %d other events are seeded with googlefake.AddManualEvent under creators who are not manual users (the fake has no direct method for moffman's own events)", others)
 
 	if _, err := e.moffmanBin(ctx); err != nil { // built before the clock starts
 		return err
@@ -252,49 +269,64 @@ func manualSyncScenario(ctx context.Context, e *env, r *Report) error {
 	time.Sleep(500 * time.Millisecond) // a repeated form would come now
 	first := snapshotCalls(fake).sub(before)
 	forms, accepted, _, _ := byro.snapshot()
-	dups, stray := formCounts(forms, keys)
 	status, err := getSync(ctx, client, srv.base)
 	if err != nil {
 		return err
 	}
 	run1 := summariseSync(status)
-	r.fact("moffman start → listening", ready.Seconds(), "s")
-	r.fact("first sync run (all offices, full listing)", run1.wall.Seconds(), "s")
-	r.fact("first sync: events seen", float64(run1.eventsSeen), "")
-	r.fact("first sync: slowest office", run1.maxOffice.Seconds(), "s")
-	r.fact("calls: events.list / events.get / events.patch", float64(first[googlefake.MethodEventsList]),
-		fmt.Sprintf("/ %d / %d", first[googlefake.MethodEventsGet], first[googlefake.MethodEventsPatch]))
-	r.fact("server RSS peak (VmHWM)", mb(srv.mem.Peak()), "MB")
+	reportFirstRun(r, ready, run1, first, srv)
 	r.check(fmt.Sprintf("%d manual events approved with forms (from process start)", manual), fmt.Sprintf("≤ %s", target),
 		fmt.Sprintf("%.2f s", elapsed.Seconds()), elapsed <= target, false)
-	r.check("forms: exactly one per event", fmt.Sprintf("%d forms", manual), fmt.Sprintf("%d forms, %d repeated", accepted, dups), accepted == manual && dups == 0, true)
-	r.check("forms for no manual event", "0", fmt.Sprint(stray), stray == 0, true)
+	checkForms(r, forms, accepted, keys)
 	r.check("offices whose sync failed", "0", fmt.Sprint(run1.bad), run1.bad == 0, true)
 
+	return quietRun(ctx, e, r, srv, fake, byro, client, accepted)
+}
+
+// quietRun restarts moffman and checks that its sync run only lists:
+// accepted is the number of forms the fake took before.
+func quietRun(ctx context.Context, e *env, r *Report, srv *server, fake *googlefake.Server, byro *byroFake, client *http.Client, accepted int) error {
 	e.logf("quiet run: restart, one incremental listing per office")
 	if err := srv.stop(); err != nil {
 		r.note("stopping moffman: %v", err)
 	}
-	before = snapshotCalls(fake)
+	before := snapshotCalls(fake)
 	t1 := time.Now()
 	restarted, err := srv.restart(ctx)
 	if err != nil {
 		return err
 	}
-	srv = restarted
-	run2, err := waitSyncDone(ctx, client, srv.base, t1)
+	defer restarted.kill()
+	run2, err := waitSyncDone(ctx, client, restarted.base, t1)
 	if err != nil {
 		return err
 	}
 	quiet := snapshotCalls(fake).sub(before)
-	r.fact("quiet run: events seen (moffman's own approvals)", float64(run2.eventsSeen), "")
-	r.check("quiet run: events.list calls", fmt.Sprintf("= %d (one per office + pages)", run2.pages),
-		fmt.Sprint(quiet[googlefake.MethodEventsList]), quiet[googlefake.MethodEventsList] == run2.pages, false)
-	r.check("quiet run: duration (first office start → last office end)", "≤ 1 s",
-		fmt.Sprintf("%.3f s (slowest office %d ms)", run2.wall.Seconds(), run2.maxOffice.Milliseconds()), run2.wall <= time.Second, false)
 	_, acceptedAfter, _, _ := byro.snapshot()
-	work := quiet[googlefake.MethodEventsGet] + quiet[googlefake.MethodEventsPatch] + acceptedAfter - accepted
-	r.check("quiet run: events.get + events.patch + forms", "0", fmt.Sprint(work), work == 0, true)
-	r.check("quiet run: offices whose sync failed", "0", fmt.Sprint(run2.bad), run2.bad == 0, true)
+	reportQuietRun(r, run2, quiet, acceptedAfter-accepted)
 	return nil
+}
+
+// reportFirstRun records the figures of the first sync run.
+func reportFirstRun(r *Report, ready time.Duration, run syncRun, calls callSnapshot, srv *server) {
+	r.fact("moffman start → listening", ready.Seconds(), "s")
+	r.fact("first sync run (all offices, full listing)", run.wall.Seconds(), "s")
+	r.fact("first sync: events seen", float64(run.eventsSeen), "")
+	r.fact("first sync: slowest office", run.maxOffice.Seconds(), "s")
+	r.fact("calls: events.list / events.get / events.patch", float64(calls[googlefake.MethodEventsList]),
+		fmt.Sprintf("/ %d / %d", calls[googlefake.MethodEventsGet], calls[googlefake.MethodEventsPatch]))
+	r.fact("server RSS peak (VmHWM)", mb(srv.mem.Peak()), "MB")
+}
+
+// reportQuietRun checks that the run after a restart only listed: calls
+// are the fake's calls during it, forms the forms it sent.
+func reportQuietRun(r *Report, run syncRun, calls callSnapshot, forms int) {
+	r.fact("quiet run: events seen (moffman's own approvals)", float64(run.eventsSeen), "")
+	r.check("quiet run: events.list calls", fmt.Sprintf("= %d (one per office + pages)", run.pages),
+		fmt.Sprint(calls[googlefake.MethodEventsList]), calls[googlefake.MethodEventsList] == run.pages, false)
+	r.check("quiet run: duration (first office start → last office end)", "≤ 1 s",
+		fmt.Sprintf("%.3f s (slowest office %d ms)", run.wall.Seconds(), run.maxOffice.Milliseconds()), run.wall <= time.Second, false)
+	work := calls[googlefake.MethodEventsGet] + calls[googlefake.MethodEventsPatch] + forms
+	r.check("quiet run: events.get + events.patch + forms", "0", fmt.Sprint(work), work == 0, true)
+	r.check("quiet run: offices whose sync failed", "0", fmt.Sprint(run.bad), run.bad == 0, true)
 }
