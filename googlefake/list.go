@@ -66,9 +66,8 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.usable(r.PathValue("calendarId"))
+	c, ok := s.requestCalendar(w, r)
 	if !ok {
-		writeError(w, errNotFound)
 		return
 	}
 	var pos pagePos
