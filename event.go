@@ -3,6 +3,7 @@ package moffman
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +111,79 @@ func ParseDate(field, s string) (time.Time, error) {
 		return time.Time{}, Errorf(Invalid, "%s must be a real date as YYYY-MM-DD, got %q", field, s)
 	}
 	return t, nil
+}
+
+// ValidateEventDates applies Google's rule for the dates of an all-day
+// event, which every backend keeps: real dates, the end (exclusive) after
+// the start.
+func ValidateEventDates(start, end string) error {
+	s, err := ParseDate("start", start)
+	if err != nil {
+		return err
+	}
+	e, err := ParseDate("end", end)
+	if err != nil {
+		return err
+	}
+	if !e.After(s) {
+		return Errorf(Invalid, "end %s must be after start %s (end is exclusive)", end, start)
+	}
+	return nil
+}
+
+// ValidColorID applies Google's rule for event colours, which every
+// backend keeps: "1" to "11", or "" for none.
+func ValidColorID(id string) bool {
+	if id == "" {
+		return true
+	}
+	n, err := strconv.Atoi(id)
+	return err == nil && n >= 1 && n <= 11 && strconv.Itoa(n) == id
+}
+
+// ValidateColorID is ValidColorID as an Invalid error.
+func ValidateColorID(id string) error {
+	if !ValidColorID(id) {
+		return Errorf(Invalid, "colorId %q is invalid: use an event colour from 1 to 11", id)
+	}
+	return nil
+}
+
+// ValidateNewEvent checks an event to insert as every backend does: its
+// id, when it has one, by ValidEventID, its dates and its colour.
+func ValidateNewEvent(ev Event) error {
+	if ev.ID != "" && !ValidEventID(ev.ID) {
+		return Errorf(Invalid, "event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
+	}
+	if err := ValidateEventDates(ev.Start, ev.End); err != nil {
+		return err
+	}
+	return ValidateColorID(ev.ColorID)
+}
+
+// ValidatePatch checks the fields a patch sets as every backend does: real
+// dates and a colour. Whether the end stays after the start is for the
+// backend to check against the stored event.
+func ValidatePatch(p EventPatch) error {
+	if p.Start != nil {
+		if _, err := ParseDate("start", *p.Start); err != nil {
+			return err
+		}
+	}
+	if p.End != nil {
+		if _, err := ParseDate("end", *p.End); err != nil {
+			return err
+		}
+	}
+	if p.ColorID != nil {
+		return ValidateColorID(*p.ColorID)
+	}
+	return nil
+}
+
+// EventNotFound is the error for an event id a calendar does not hold.
+func EventNotFound(calendarID, eventID string) error {
+	return Errorf(NotFound, "event %q not found in calendar %q", eventID, calendarID)
 }
 
 // ValidEventID applies Google's rule for event ids, which every backend

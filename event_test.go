@@ -94,3 +94,57 @@ func TestEventIDRules(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestValidateEventDates(t *testing.T) {
+	if err := ValidateEventDates("2024-05-06", "2024-05-07"); err != nil {
+		t.Errorf("a one-day event: %v", err)
+	}
+	for _, d := range [][2]string{
+		{"2024-05-06", "2024-05-06"}, // the end is exclusive
+		{"2024-05-07", "2024-05-06"},
+		{"2024-02-30", "2024-03-01"},
+		{"2024-05-06", "tomorrow"},
+	} {
+		if err := ValidateEventDates(d[0], d[1]); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateEventDates(%q, %q) = %v, want Invalid", d[0], d[1], err)
+		}
+	}
+}
+
+func TestValidateColorID(t *testing.T) {
+	for _, id := range []string{"", "1", "11"} {
+		if err := ValidateColorID(id); err != nil {
+			t.Errorf("colour %q: %v", id, err)
+		}
+	}
+	for _, id := range []string{"0", "12", "01", " 1", "red"} {
+		if err := ValidateColorID(id); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateColorID(%q) = %v, want Invalid", id, err)
+		}
+	}
+}
+
+func TestValidateNewEventAndPatch(t *testing.T) {
+	ok := Event{Start: "2024-05-06", End: "2024-05-07", ColorID: "3"}
+	if err := ValidateNewEvent(ok); err != nil {
+		t.Errorf("an event without id: %v", err)
+	}
+	for _, ev := range []Event{
+		{ID: "UPPER", Start: ok.Start, End: ok.End},
+		{Start: ok.End, End: ok.Start},
+		{Start: ok.Start, End: ok.End, ColorID: "12"},
+	} {
+		if err := ValidateNewEvent(ev); ErrorCode(err) != Invalid {
+			t.Errorf("ValidateNewEvent(%+v) = %v, want Invalid", ev, err)
+		}
+	}
+	bad, color := "2024-02-30", "0"
+	if err := ValidatePatch(EventPatch{}); err != nil {
+		t.Errorf("an empty patch: %v", err)
+	}
+	for _, p := range []EventPatch{{Start: &bad}, {End: &bad}, {ColorID: &color}} {
+		if err := ValidatePatch(p); ErrorCode(err) != Invalid {
+			t.Errorf("ValidatePatch(%+v) = %v, want Invalid", p, err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // maxRaces bounds how often a Patch or Delete starts again from a fresh
@@ -23,11 +24,11 @@ const maxRaces = 5
 // (If-None-Match: *): an existing one, cancelled or not, is Conflict.
 // CreatorEmail becomes the ORGANIZER.
 func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
+	if err := moffman.ValidateNewEvent(ev); err != nil {
+		return moffman.Event{}, err
+	}
 	if ev.ID == "" {
 		ev.ID = moffman.NewEventID()
-	} else if !moffman.ValidEventID(ev.ID) {
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
 	}
 	p := moffman.EventPatch{Start: &ev.Start, End: &ev.End, ColorID: &ev.ColorID, Private: ev.Private}
 	if err := validate(p, ev.Start, ev.End); err != nil {
@@ -43,7 +44,7 @@ func (c *Calendar) Insert(ctx context.Context, calendarID string, ev moffman.Eve
 	switch {
 	case err == nil:
 	case statusOf(err) == http.StatusPreconditionFailed:
-		return moffman.Event{}, moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+		return moffman.Event{}, eventstore.IDUsed(calendarID, ev.ID)
 	case statusOf(err) == http.StatusNotFound || statusOf(err) == http.StatusConflict || statusOf(err) == http.StatusForbidden:
 		// A missing collection (Radicale answers 409, others 404), or the
 		// UID is held by another resource (RFC 4791 no-uid-conflict).

@@ -270,19 +270,13 @@ func quote(etag string) string {
 // validate checks the fields p sets, as Google checks them; start and end
 // are the dates after the patch.
 func validate(p moffman.EventPatch, start, end string) error {
-	s, err := moffman.ParseDate("start", start)
-	if err != nil {
+	if err := moffman.ValidateEventDates(start, end); err != nil {
 		return err
 	}
-	e, err := moffman.ParseDate("end", end)
-	if err != nil {
-		return err
-	}
-	if !e.After(s) {
-		return moffman.Errorf(moffman.Invalid, "end %s must be after start %s (end is exclusive)", end, start)
-	}
-	if p.ColorID != nil && *p.ColorID != "" && colorName(*p.ColorID) == "" {
-		return moffman.Errorf(moffman.Invalid, "colorId %q is invalid: use an event colour from 1 to 11", *p.ColorID)
+	if p.ColorID != nil {
+		if err := moffman.ValidateColorID(*p.ColorID); err != nil {
+			return err
+		}
 	}
 	for k, v := range p.Private {
 		if _, ok := privateName(k); !ok {

@@ -3,8 +3,6 @@ package caldav
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,12 +14,7 @@ import (
 	"github.com/emersion/go-webdav/caldav"
 
 	"github.com/moffman/moffman"
-)
-
-// Page sizes of List, as Google's events.list.
-const (
-	defaultPageSize = 250
-	maxPageSize     = 2500
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // List returns one page of events.
@@ -41,18 +34,10 @@ const (
 // id among changes, so a write between pages neither shifts nor hides
 // anything, and hands out on the last page the sync token of the first.
 func (c *Calendar) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
-	if q.SyncToken != "" && (!q.TimeMin.IsZero() || !q.TimeMax.IsZero()) {
-		return moffman.EventPage{}, moffman.Errorf(moffman.Invalid, "a sync token cannot be combined with timeMin or timeMax")
+	limit, err := eventstore.CheckQuery(q)
+	if err != nil {
+		return moffman.EventPage{}, err
 	}
-	if !q.TimeMin.IsZero() && !q.TimeMax.IsZero() && !q.TimeMax.After(q.TimeMin) {
-		return moffman.EventPage{}, moffman.Errorf(moffman.Invalid, "timeMax (%s) must be after timeMin (%s)",
-			q.TimeMax.Format(time.RFC3339), q.TimeMin.Format(time.RFC3339))
-	}
-	limit := q.MaxResults
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	limit = min(limit, maxPageSize)
 	coll, err := c.collection(calendarID)
 	if err != nil {
 		return moffman.EventPage{}, err
@@ -62,12 +47,12 @@ func (c *Calendar) List(ctx context.Context, calendarID string, q moffman.ListQu
 	case q.PageToken != "":
 		var ok bool
 		if cur, ok = parseCursor(q.PageToken, calendarID); !ok || cur.Changes != (q.SyncToken != "") {
-			return moffman.EventPage{}, moffman.Errorf(moffman.Invalid, "invalid page token for calendar %q", calendarID)
+			return moffman.EventPage{}, eventstore.InvalidPageToken(calendarID)
 		}
 	case q.SyncToken != "":
 		var ok bool
 		if cur.Since, ok = parseSyncToken(q.SyncToken, calendarID); !ok {
-			return moffman.EventPage{}, gone(calendarID, nil)
+			return moffman.EventPage{}, eventstore.Gone(calendarID, nil)
 		}
 	}
 	var events []moffman.Event
@@ -88,7 +73,7 @@ func (c *Calendar) changes(ctx context.Context, coll, calendarID string, cur *cu
 	resp, err := c.dav.SyncCollection(ctx, coll, &caldav.SyncQuery{SyncToken: cur.Since})
 	if err != nil {
 		if refused(err) {
-			return nil, gone(calendarID, err)
+			return nil, eventstore.Gone(calendarID, err)
 		}
 		return nil, fail(err, fmt.Sprintf("changes of calendar %q", calendarID))
 	}
@@ -134,10 +119,6 @@ func refused(err error) bool {
 	return false
 }
 
-func gone(calendarID string, err error) error {
-	return moffman.WrapError(moffman.Gone, err, "sync token is not valid for calendar %q: a full sync is required", calendarID)
-}
-
 // window lists the events overlapping [q.TimeMin, q.TimeMax); on the first
 // page it first reads the collection's sync token into cur.Next.
 func (c *Calendar) window(ctx context.Context, coll, calendarID string, q moffman.ListQuery, cur *cursor) ([]moffman.Event, error) {
@@ -166,7 +147,7 @@ func (c *Calendar) window(ctx context.Context, coll, calendarID string, q moffma
 	if err != nil {
 		return nil, fail(err, what)
 	}
-	lo, hi := dateBounds(q.TimeMin, q.TimeMax)
+	lo, hi := eventstore.DateBounds(q.TimeMin, q.TimeMax)
 	return slices.DeleteFunc(c.events(ctx, calendarID, objs), func(ev moffman.Event) bool {
 		return ev.End <= lo || ev.Start >= hi || (ev.Status == moffman.StatusCancelled && !q.ShowDeleted)
 	}), nil
@@ -193,44 +174,14 @@ func (c *Calendar) events(ctx context.Context, calendarID string, objs []caldav.
 	return events
 }
 
-// dateBounds turns [min, max) into bounds on the date strings: an all-day
-// event (dates as midnight UTC) overlaps when end > lo and start < hi.
-// Zero times are unbounded. (The same rule as the embedded store.)
-func dateBounds(tmin, tmax time.Time) (lo, hi string) {
-	lo, hi = "", "~" // below and above every date
-	if !tmin.IsZero() {
-		t := tmin.UTC()
-		switch {
-		case t.Year() > 9999:
-			lo = hi
-		case t.Year() >= 1:
-			lo = t.Format(moffman.DateLayout)
-		}
-	}
-	if !tmax.IsZero() {
-		t := tmax.UTC()
-		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-		if !t.Equal(day) {
-			day = day.AddDate(0, 0, 1) // an event starting that day starts before tmax
-		}
-		switch {
-		case day.Year() < 1:
-			hi = ""
-		case day.Year() <= 9999:
-			hi = day.Format(moffman.DateLayout)
-		}
-	}
-	return lo, hi
-}
-
 // cursor is where a listing continues, and the page token's content.
 type cursor struct {
-	Calendar string `json:"k"`
-	Changes  bool   `json:"c,omitempty"`
-	Since    string `json:"s,omitempty"` // the server's token the changes are asked since
-	Next     string `json:"n,omitempty"` // the server's token for the last page
-	Start    string `json:"d,omitempty"` // the last event returned (window: start and id)
-	ID       string `json:"i,omitempty"`
+	Calendar string
+	Changes  bool
+	Since    string // the server's token the changes are asked since
+	Next     string // the server's token for the last page
+	Start    string // the last event returned (window: start and id)
+	ID       string
 }
 
 // page sorts the events, keeps those after the cursor and cuts a page.
@@ -261,42 +212,40 @@ func (cur cursor) page(events []moffman.Event, limit int) moffman.EventPage {
 	return p
 }
 
-// Tokens are opaque to callers: base64 of JSON, carrying the calendar so
-// that one cannot be used for another.
-var tokenEncoding = base64.RawURLEncoding
+// The kinds of token, the first field of each.
+const (
+	windowKind  = "w"
+	changesKind = "c"
+	syncKind    = "t1" // a server's sync token inside
+)
 
 func (cur cursor) token() string {
-	b, _ := json.Marshal(cur)
-	return tokenEncoding.EncodeToString(b)
+	kind := windowKind
+	if cur.Changes {
+		kind = changesKind
+	}
+	return eventstore.Encode(cur.Calendar, kind, cur.Since, cur.Next, cur.Start, cur.ID)
 }
 
 func parseCursor(tok, calendarID string) (cursor, bool) {
-	var cur cursor
-	b, err := tokenEncoding.DecodeString(tok)
-	if err != nil || json.Unmarshal(b, &cur) != nil {
+	f, ok := eventstore.Decode(tok, calendarID)
+	if !ok || len(f) != 5 || (f[0] != windowKind && f[0] != changesKind) {
 		return cursor{}, false
 	}
-	return cur, cur.Calendar == calendarID && cur.ID != ""
-}
-
-type syncTokenJSON struct {
-	Version  int    `json:"v"`
-	Calendar string `json:"k"`
-	Server   string `json:"t"`
+	cur := cursor{Calendar: calendarID, Changes: f[0] == changesKind, Since: f[1], Next: f[2], Start: f[3], ID: f[4]}
+	return cur, cur.ID != ""
 }
 
 func syncToken(calendarID, server string) string {
-	b, _ := json.Marshal(syncTokenJSON{Version: 1, Calendar: calendarID, Server: server})
-	return tokenEncoding.EncodeToString(b)
+	return eventstore.Encode(calendarID, syncKind, server)
 }
 
 // parseSyncToken returns the server's token inside one issued for
 // calendarID.
 func parseSyncToken(tok, calendarID string) (string, bool) {
-	var t syncTokenJSON
-	b, err := tokenEncoding.DecodeString(tok)
-	if err != nil || json.Unmarshal(b, &t) != nil {
+	f, ok := eventstore.Decode(tok, calendarID)
+	if !ok || len(f) != 2 || f[0] != syncKind {
 		return "", false
 	}
-	return t.Server, t.Version == 1 && t.Calendar == calendarID && t.Server != ""
+	return f[1], f[1] != ""
 }

@@ -357,9 +357,8 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.usable(r.PathValue("calendarId"))
+	c, ok := s.requestCalendar(w, r)
 	if !ok {
-		writeError(w, errNotFound)
 		return
 	}
 	if c.readOnly {
@@ -409,11 +408,20 @@ func (s *Server) lookupForWrite(w http.ResponseWriter, r *http.Request) (*calend
 	return c, st, true
 }
 
-// lookup finds the event of the request under s.mu, answering 404 itself.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*calendarData, *stored, bool) {
+// requestCalendar finds the calendar of the request under s.mu, answering
+// 404 itself when the account cannot use it.
+func (s *Server) requestCalendar(w http.ResponseWriter, r *http.Request) (*calendarData, bool) {
 	c, ok := s.usable(r.PathValue("calendarId"))
 	if !ok {
 		writeError(w, errNotFound)
+	}
+	return c, ok
+}
+
+// lookup finds the event of the request under s.mu, answering 404 itself.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*calendarData, *stored, bool) {
+	c, ok := s.requestCalendar(w, r)
+	if !ok {
 		return nil, nil, false
 	}
 	st, ok := c.events[r.PathValue("eventId")]

@@ -66,9 +66,8 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.usable(r.PathValue("calendarId"))
+	c, ok := s.requestCalendar(w, r)
 	if !ok {
-		writeError(w, errNotFound)
 		return
 	}
 	var pos pagePos
@@ -126,81 +125,30 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request) {
 var syncRestricted = []string{"timeMin", "timeMax", "q", "orderBy", "updatedMin",
 	"privateExtendedProperty", "sharedExtendedProperty", "iCalUID"}
 
+// listFilter is what a full events.list query selects.
+type listFilter struct {
+	tmin, tmax, updatedMin time.Time
+	showDeleted            bool
+	private, shared        map[string]string
+	text, iCalUID          string
+}
+
 // query runs an events.list query against c (under s.mu).
 func (s *Server) query(c *calendarData, q url.Values) (*snapshot, *apiError) {
 	if tok := q.Get("syncToken"); tok != "" {
 		return s.incremental(c, q, tok)
 	}
-	bad := func(param string) *apiError {
-		return &apiError{Code: http.StatusBadRequest, Reason: "badRequest", Message: "Bad Request",
-			Location: param, LocationType: "parameter"}
+	f, aerr := parseListFilter(q)
+	if aerr != nil {
+		return nil, aerr
 	}
-	var tmin, tmax, updatedMin time.Time
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"timeMin", &tmin}, {"timeMax", &tmax}, {"updatedMin", &updatedMin}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return nil, bad(p.name)
-			}
-			*p.dst = t
-		}
-	}
-	if !tmin.IsZero() && !tmax.IsZero() && !tmax.After(tmin) {
-		return nil, &apiError{Code: http.StatusBadRequest, Reason: "timeRangeEmpty",
-			Message: "The specified time range is empty.", Location: "timeMax", LocationType: "parameter"}
-	}
-	showDeleted := q.Get("showDeleted") == "true"
-	switch q.Get("orderBy") {
-	case "", "updated":
-	case "startTime":
-		if q.Get("singleEvents") != "true" {
-			return nil, &apiError{Code: http.StatusBadRequest, Reason: "badRequest",
-				Message:  "The requested ordering is not available for the particular query.",
-				Location: "orderBy", LocationType: "parameter"}
-		}
-	default:
-		return nil, &apiError{Code: http.StatusBadRequest, Reason: "invalid", Message: "Invalid value for: orderBy",
-			Location: "orderBy", LocationType: "parameter"}
-	}
-	private, ok := propertyFilter(q["privateExtendedProperty"])
-	if !ok {
-		return nil, bad("privateExtendedProperty")
-	}
-	shared, ok := propertyFilter(q["sharedExtendedProperty"])
-	if !ok {
-		return nil, bad("sharedExtendedProperty")
-	}
-	text := strings.ToLower(q.Get("q"))
-	iCalUID := q.Get("iCalUID")
-
 	var items []Event
 	var seqs = map[string]int64{}
 	for _, st := range c.events {
-		ev := st.ev
-		if ev.Status == "cancelled" && !showDeleted && updatedMin.IsZero() {
-			continue
+		if f.selects(st.ev) {
+			items = append(items, st.ev.clone())
+			seqs[st.ev.ID] = st.seq
 		}
-		if !updatedMin.IsZero() {
-			if u, _ := time.Parse(time.RFC3339, ev.Updated); u.Before(updatedMin) {
-				continue
-			}
-		}
-		start, _ := instant(ev.Start)
-		end, _ := instant(ev.End)
-		if !tmin.IsZero() && !end.After(tmin) || !tmax.IsZero() && !start.Before(tmax) {
-			continue
-		}
-		if !hasProperties(ev, private, shared) || iCalUID != "" && ev.ICalUID != iCalUID {
-			continue
-		}
-		if text != "" && !strings.Contains(strings.ToLower(ev.Summary+"\n"+ev.Description+"\n"+ev.Location), text) {
-			continue
-		}
-		items = append(items, ev.clone())
-		seqs[ev.ID] = st.seq
 	}
 	if q.Get("orderBy") == "updated" {
 		slices.SortFunc(items, func(a, b Event) int { return cmp.Compare(seqs[a.ID], seqs[b.ID]) })
@@ -208,6 +156,76 @@ func (s *Server) query(c *calendarData, q url.Values) (*snapshot, *apiError) {
 		sortByStart(items)
 	}
 	return &snapshot{calendarID: c.id, items: items, syncSeq: c.seq}, nil
+}
+
+// parseListFilter reads a full query's parameters, refusing them as
+// Google does.
+func parseListFilter(q url.Values) (listFilter, *apiError) {
+	bad := func(param string) *apiError {
+		return &apiError{Code: http.StatusBadRequest, Reason: "badRequest", Message: "Bad Request",
+			Location: param, LocationType: "parameter"}
+	}
+	var f listFilter
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"timeMin", &f.tmin}, {"timeMax", &f.tmax}, {"updatedMin", &f.updatedMin}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, bad(p.name)
+			}
+			*p.dst = t
+		}
+	}
+	if !f.tmin.IsZero() && !f.tmax.IsZero() && !f.tmax.After(f.tmin) {
+		return f, &apiError{Code: http.StatusBadRequest, Reason: "timeRangeEmpty",
+			Message: "The specified time range is empty.", Location: "timeMax", LocationType: "parameter"}
+	}
+	f.showDeleted = q.Get("showDeleted") == "true"
+	switch q.Get("orderBy") {
+	case "", "updated":
+	case "startTime":
+		if q.Get("singleEvents") != "true" {
+			return f, &apiError{Code: http.StatusBadRequest, Reason: "badRequest",
+				Message:  "The requested ordering is not available for the particular query.",
+				Location: "orderBy", LocationType: "parameter"}
+		}
+	default:
+		return f, &apiError{Code: http.StatusBadRequest, Reason: "invalid", Message: "Invalid value for: orderBy",
+			Location: "orderBy", LocationType: "parameter"}
+	}
+	var ok bool
+	if f.private, ok = propertyFilter(q["privateExtendedProperty"]); !ok {
+		return f, bad("privateExtendedProperty")
+	}
+	if f.shared, ok = propertyFilter(q["sharedExtendedProperty"]); !ok {
+		return f, bad("sharedExtendedProperty")
+	}
+	f.text = strings.ToLower(q.Get("q"))
+	f.iCalUID = q.Get("iCalUID")
+	return f, nil
+}
+
+// selects reports whether the query lists ev.
+func (f listFilter) selects(ev Event) bool {
+	if ev.Status == "cancelled" && !f.showDeleted && f.updatedMin.IsZero() {
+		return false
+	}
+	if !f.updatedMin.IsZero() {
+		if u, _ := time.Parse(time.RFC3339, ev.Updated); u.Before(f.updatedMin) {
+			return false
+		}
+	}
+	start, _ := instant(ev.Start)
+	end, _ := instant(ev.End)
+	if !f.tmin.IsZero() && !end.After(f.tmin) || !f.tmax.IsZero() && !start.Before(f.tmax) {
+		return false
+	}
+	if !hasProperties(ev, f.private, f.shared) || f.iCalUID != "" && ev.ICalUID != f.iCalUID {
+		return false
+	}
+	return f.text == "" || strings.Contains(strings.ToLower(ev.Summary+"\n"+ev.Description+"\n"+ev.Location), f.text)
 }
 
 // incremental answers a sync-token query: every event changed since the

@@ -2,19 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/moffman/moffman"
-)
-
-// Page sizes of events.list.
-const (
-	defaultPageSize = 250
-	maxPageSize     = 2500
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // eventCols are the columns scanEvent reads, in its order.
@@ -56,19 +50,10 @@ const (
 // used before in the calendar, by a cancelled event too (Conflict). The
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
-	if ev.ID == "" {
-		ev.ID = moffman.NewEventID()
-	} else if !moffman.ValidEventID(ev.ID) {
-		return moffman.Event{}, moffman.Errorf(moffman.Invalid,
-			"event id %q is invalid: use 5 to 1024 characters of lowercase a-v and 0-9", ev.ID)
-	}
-	if err := validateEvent(ev.Start, ev.End, ev.ColorID); err != nil {
+	if err := validateEvent(ev); err != nil {
 		return moffman.Event{}, err
 	}
-	if ev.CreatorEmail == "" {
-		ev.CreatorEmail = s.account
-	}
-	priv, err := marshalPrivate(ev.Private)
+	ev, priv, err := eventstore.ToInsert(ev, s.account)
 	if err != nil {
 		return moffman.Event{}, err
 	}
@@ -77,16 +62,12 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	err = s.pool.QueryRow(ctx, insertEvent, calendarID, ev.ID, ev.Summary, ev.Start, ev.End,
 		ev.ColorID, priv, ev.CreatorEmail, now).Scan(&seq)
 	if pgCode(err) == "23505" { // unique_violation: the primary key
-		return moffman.Event{}, moffman.Errorf(moffman.Conflict, "event id %q is already used in calendar %q", ev.ID, calendarID)
+		return moffman.Event{}, eventstore.IDUsed(calendarID, ev.ID)
 	}
 	if err != nil {
 		return moffman.Event{}, s.fail(ctx, err, "insert event")
 	}
-	ev.Private = clonePrivate(ev.Private)
-	ev.Status = moffman.StatusConfirmed
-	ev.Created, ev.Updated = now, now
-	ev.ETag = etag(seq)
-	return ev, nil
+	return eventstore.Inserted(ev, now, seq), nil
 }
 
 // Get returns an event, cancelled or not.
@@ -94,7 +75,7 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 	ev, _, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events
 		WHERE calendar_id = $1 AND id = $2`, calendarID, eventID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return moffman.Event{}, notFound(calendarID, eventID)
+		return moffman.Event{}, moffman.EventNotFound(calendarID, eventID)
 	}
 	return ev, s.fail(ctx, err, "get event")
 }
@@ -102,34 +83,18 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 // Patch replaces the fields set in p and merges p.Private key by key, in
 // one statement.
 func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman.EventPatch) (moffman.Event, error) {
-	if p.Start != nil {
-		if _, err := parseDate("start", *p.Start); err != nil {
-			return moffman.Event{}, err
-		}
+	if err := validatePatch(p); err != nil {
+		return moffman.Event{}, err
 	}
-	if p.End != nil {
-		if _, err := parseDate("end", *p.End); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	if p.ColorID != nil {
-		if err := validateColor(*p.ColorID); err != nil {
-			return moffman.Event{}, err
-		}
-	}
-	var priv *string
-	if p.Private != nil {
-		b, err := marshalPrivate(p.Private)
-		if err != nil {
-			return moffman.Event{}, err
-		}
-		priv = &b
+	priv, err := eventstore.PatchPrivate(p.Private)
+	if err != nil {
+		return moffman.Event{}, err
 	}
 	ev, _, err := scanEvent(s.pool.QueryRow(ctx, patchEvent, calendarID, eventID,
 		p.Summary, p.Start, p.End, p.ColorID, priv, s.now()))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return moffman.Event{}, notFound(calendarID, eventID)
+		return moffman.Event{}, moffman.EventNotFound(calendarID, eventID)
 	case pgCode(err) == "23514": // check_violation: end after start
 		return moffman.Event{}, moffman.Errorf(moffman.Invalid, "event %q: end must be after start (end is exclusive)", eventID)
 	case err != nil:
@@ -156,7 +121,7 @@ func (s *Store) Delete(ctx context.Context, calendarID, eventID string) error {
 		return s.fail(ctx, err, "delete event")
 	}
 	if !exists {
-		return notFound(calendarID, eventID)
+		return moffman.EventNotFound(calendarID, eventID)
 	}
 	return nil
 }
@@ -180,7 +145,11 @@ func (s *Store) Subscribe(ctx context.Context, calendarID string) error {
 // included, ordered by change sequence; the final sync token is read in the
 // same snapshot as the rows, so no concurrent write is missed.
 func (s *Store) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
-	cur, limit, err := listStart(calendarID, q)
+	limit, err := eventstore.CheckQuery(q)
+	if err != nil {
+		return moffman.EventPage{}, err
+	}
+	cur, err := listStart(calendarID, q)
 	if err != nil {
 		return moffman.EventPage{}, err
 	}
@@ -198,102 +167,73 @@ func (s *Store) List(ctx context.Context, calendarID string, q moffman.ListQuery
 	return page, nil
 }
 
-// listStart checks a listing's query and returns where it starts and the
-// page size.
-func listStart(calendarID string, q moffman.ListQuery) (cursor, int, error) {
-	if q.SyncToken != "" && (!q.TimeMin.IsZero() || !q.TimeMax.IsZero()) {
-		return cursor{}, 0, moffman.Errorf(moffman.Invalid, "a sync token cannot be combined with timeMin or timeMax")
-	}
-	if !q.TimeMin.IsZero() && !q.TimeMax.IsZero() && !q.TimeMax.After(q.TimeMin) {
-		return cursor{}, 0, moffman.Errorf(moffman.Invalid, "timeMax (%s) must be after timeMin (%s)",
-			q.TimeMax.Format(time.RFC3339), q.TimeMin.Format(time.RFC3339))
-	}
-	limit := q.MaxResults
-	if limit <= 0 {
-		limit = defaultPageSize
-	}
-	limit = min(limit, maxPageSize)
-
-	cur := cursor{snapshot: -1, seq: -1}
+// listStart returns where a listing starts.
+func listStart(calendarID string, q moffman.ListQuery) (eventstore.Cursor, error) {
+	cur := eventstore.Cursor{Snapshot: -1, Seq: -1}
 	if q.SyncToken != "" {
-		since, ok := parseSyncToken(q.SyncToken, calendarID)
+		since, ok := eventstore.ParseSyncToken(q.SyncToken, calendarID)
 		if !ok {
-			return cursor{}, 0, gone(calendarID)
+			return eventstore.Cursor{}, eventstore.Gone(calendarID, nil)
 		}
-		cur = cursor{changes: true, snapshot: since, seq: since}
+		cur = eventstore.Cursor{Changes: true, Snapshot: since, Seq: since}
 	}
 	if q.PageToken != "" {
-		next, ok := parsePageToken(q.PageToken, calendarID)
-		if !ok || next.changes != (q.SyncToken != "") {
-			return cursor{}, 0, moffman.Errorf(moffman.Invalid, "invalid page token for calendar %q", calendarID)
+		next, ok := eventstore.ParseCursor(q.PageToken, calendarID)
+		if !ok || next.Changes != (q.SyncToken != "") {
+			return eventstore.Cursor{}, eventstore.InvalidPageToken(calendarID)
 		}
 		cur = next
 	}
-	return cur, limit, nil
+	return cur, nil
 }
 
 // listPage reads one page within tx. On a first page (or any page of a
 // change listing) it reads the calendar's change sequence; a snapshot of -1
 // in cur marks the first page of a window listing.
-func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQuery, cur cursor, limit int) (moffman.EventPage, error) {
+func listPage(ctx context.Context, tx pgx.Tx, calendarID string, q moffman.ListQuery, cur eventstore.Cursor, limit int) (moffman.EventPage, error) {
 	var top int64
-	if cur.changes || q.PageToken == "" {
+	if cur.Changes || q.PageToken == "" {
 		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT seq FROM calendars WHERE id = $1), 0)`, calendarID).Scan(&top)
 		if err != nil {
 			return moffman.EventPage{}, err
 		}
-		if cur.changes && q.PageToken == "" && cur.seq > top {
+		if cur.Changes && q.PageToken == "" && cur.Seq > top {
 			// A token from the future: the store was replaced or reset.
-			return moffman.EventPage{}, gone(calendarID)
+			return moffman.EventPage{}, eventstore.Gone(calendarID, nil)
 		}
 	}
 	var rows pgx.Rows
 	var err error
-	if cur.changes {
-		rows, err = tx.Query(ctx, listChanges, calendarID, cur.seq, limit+1)
+	if cur.Changes {
+		rows, err = tx.Query(ctx, listChanges, calendarID, cur.Seq, limit+1)
 	} else {
 		if q.PageToken == "" {
-			cur.snapshot = top
+			cur.Snapshot = top
 		}
 		lo, hi := dateBounds(q.TimeMin, q.TimeMax)
-		start := cur.start
+		start := cur.Start
 		if start == "" {
 			start = "-infinity"
 		}
-		rows, err = tx.Query(ctx, listWindow, calendarID, hi, lo, q.ShowDeleted, start, cur.id, limit+1)
+		rows, err = tx.Query(ctx, listWindow, calendarID, hi, lo, q.ShowDeleted, start, cur.ID, limit+1)
 	}
 	if err != nil {
 		return moffman.EventPage{}, err
 	}
 	defer rows.Close()
-	var page moffman.EventPage
-	var lastSeq int64
-	for rows.Next() {
-		if len(page.Events) == limit {
-			last := page.Events[limit-1]
-			next := cursor{changes: cur.changes, snapshot: cur.snapshot, seq: lastSeq, start: last.Start, id: last.ID}
-			page.NextPageToken = next.token(calendarID)
-			break
-		}
+	pager := eventstore.NewPager(calendarID, cur, limit)
+	for rows.Next() && !pager.Full() {
 		ev, seq, err := scanEvent(rows)
 		if err != nil {
 			return moffman.EventPage{}, err
 		}
-		lastSeq = seq
-		page.Events = append(page.Events, ev)
+		pager.Add(ev, seq)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return moffman.EventPage{}, err
 	}
-	if page.NextPageToken == "" {
-		if cur.changes {
-			page.NextSyncToken = syncToken(calendarID, top)
-		} else {
-			page.NextSyncToken = syncToken(calendarID, cur.snapshot)
-		}
-	}
-	return page, nil
+	return pager.Page(top), nil
 }
 
 // scanEvent reads the columns of eventCols and returns the event and its
@@ -308,43 +248,11 @@ func scanEvent(row pgx.Row) (moffman.Event, int64, error) {
 	if err != nil {
 		return moffman.Event{}, 0, err
 	}
-	if string(priv) != "{}" {
-		if err := json.Unmarshal(priv, &ev.Private); err != nil {
-			return moffman.Event{}, 0, err
-		}
+	if ev.Private, err = eventstore.UnmarshalPrivate(priv); err != nil {
+		return moffman.Event{}, 0, err
 	}
 	ev.Start, ev.End = start.Format(moffman.DateLayout), end.Format(moffman.DateLayout)
-	ev.ETag = etag(seq)
+	ev.ETag = eventstore.ETag(seq)
 	ev.Created, ev.Updated = ev.Created.UTC(), ev.Updated.UTC()
 	return ev, seq, nil
-}
-
-func notFound(calendarID, eventID string) error {
-	return moffman.Errorf(moffman.NotFound, "event %q not found in calendar %q", eventID, calendarID)
-}
-
-func gone(calendarID string) error {
-	return moffman.Errorf(moffman.Gone, "sync token is not valid for calendar %q: a full sync is required", calendarID)
-}
-
-func marshalPrivate(m map[string]string) (string, error) {
-	if len(m) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", moffman.WrapError(moffman.Internal, err, "store: private properties")
-	}
-	return string(b), nil
-}
-
-func clonePrivate(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }

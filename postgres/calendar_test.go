@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 func ids(evs []moffman.Event) string {
@@ -181,7 +182,7 @@ func TestSyncTokens(t *testing.T) {
 	}
 	_, err = s.List(ctx, "other", moffman.ListQuery{SyncToken: tok2})
 	wantCode(t, err, moffman.Gone)
-	_, err = s.List(ctx, "cal", moffman.ListQuery{SyncToken: syncToken("cal", 999)})
+	_, err = s.List(ctx, "cal", moffman.ListQuery{SyncToken: eventstore.SyncToken("cal", 999)})
 	wantCode(t, err, moffman.Gone)
 	_, err = s.List(ctx, "cal", moffman.ListQuery{SyncToken: "garbage"})
 	wantCode(t, err, moffman.Gone)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // testClock is a settable clock.
@@ -122,7 +123,7 @@ func TestSyncTokenBinding(t *testing.T) {
 	ctx := context.Background()
 	mustInsert(t, s, "c", event("old01", "2024-01-01", "2024-01-02"))
 	mustInsert(t, s, "c", event("old02", "2024-01-01", "2024-01-02"))
-	for _, bad := range []string{syncToken("c", 1000)} {
+	for _, bad := range []string{eventstore.SyncToken("other", 1), eventstore.SyncToken("c", 1000)} {
 		_, err := s.List(ctx, "c", moffman.ListQuery{SyncToken: bad})
 		wantCode(t, err, moffman.Gone)
 	}

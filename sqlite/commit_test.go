@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/eventstore"
 )
 
 // holdCommitter makes the committer run a write that blocks until release
@@ -136,7 +137,7 @@ func TestGroupCommitConcurrentInserts(t *testing.T) {
 			t.Errorf("%s: %d conflicts, want %d", id, conflicts[id], want)
 		}
 	}
-	evs, _, err := moffman.ListAll(ctx, s, "c", moffman.ListQuery{SyncToken: syncToken("c", 0)})
+	evs, _, err := moffman.ListAll(ctx, s, "c", moffman.ListQuery{SyncToken: eventstore.SyncToken("c", 0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,14 @@ func (l Ledger) OK() bool {
 
 func computeLedger(in ledgerInput) Ledger {
 	var l Ledger
+	l.countReservations(in)
+	l.countManual(in)
+	return l
+}
+
+// countReservations counts the REST reservations: sent and acknowledged,
+// against the events found for them.
+func (l *Ledger) countReservations(in ledgerInput) {
 	type resv struct{ sent, acked, approvalAcked bool }
 	byKey := map[string]*resv{}
 	for _, r := range in.Requests {
@@ -92,9 +100,7 @@ func computeLedger(in ledgerInput) Ledger {
 	}
 	type found struct{ events, approved int }
 	events := map[string]*found{}
-	byID := map[[2]string]calEvent{}
 	for _, ev := range in.Events {
-		byID[[2]string{ev.Calendar, ev.ID}] = ev
 		if ev.RequestKey == "" {
 			continue
 		}
@@ -130,7 +136,14 @@ func computeLedger(in ledgerInput) Ledger {
 			}
 		}
 	}
+}
 
+// countManual counts the manual events and their forms.
+func (l *Ledger) countManual(in ledgerInput) {
+	byID := map[[2]string]calEvent{}
+	for _, ev := range in.Events {
+		byID[[2]string{ev.Calendar, ev.ID}] = ev
+	}
 	known := map[formKey]bool{}
 	for _, m := range in.Manual {
 		l.ManualAdded++
@@ -166,7 +179,6 @@ func computeLedger(in ledgerInput) Ledger {
 			l.FormsStray += len(forms)
 		}
 	}
-	return l
 }
 
 // inCrashWindow reports whether a repeat (delivered at again) of a form

@@ -159,6 +159,47 @@ func main() {
 // scenario ran and found nothing lost or duplicated, 1 otherwise, 2 for a
 // usage error.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, todo, status := parseArgs(ctx, args, stderr)
+	if todo == nil {
+		return status
+	}
+	dir, err := os.MkdirTemp("", "moffman-bench-")
+	if err != nil {
+		fmt.Fprintln(stderr, "moffman-bench:", err)
+		return 1
+	}
+	e := &env{opt: o, dir: dir, progress: stderr}
+	if o.keep {
+		e.logf("files are kept in %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	start := time.Now()
+	reports, failed := runScenarios(ctx, e, todo, stdout)
+	results, _ := json.MarshalIndent(map[string]any{"mode": e.mode(), "ok": !failed, "seconds": time.Since(start).Seconds(), "reports": reports}, "", "  ")
+	results = append(results, '\n')
+	if o.jsonOut != "" {
+		if err := os.WriteFile(o.jsonOut, results, 0o644); err != nil {
+			fmt.Fprintln(stderr, "moffman-bench:", err)
+			failed = true
+		}
+	}
+	if o.json {
+		_, _ = stdout.Write(results)
+	} else {
+		fmt.Fprintf(stdout, "\n%d scenario(s) in %.1f s: %s\n", len(reports), time.Since(start).Seconds(), map[bool]string{false: "ok", true: "FAILED"}[failed])
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// parseArgs reads the command line: the options and the scenarios to run.
+// No scenarios means run ends with the status returned (0 for --help, 2
+// for a usage error, said on stderr).
+func parseArgs(ctx context.Context, args []string, stderr io.Writer) (options, []scenario, int) {
 	fs := flag.NewFlagSet("moffman-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -184,15 +225,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return o, nil, 0
 		}
-		return 2
+		return o, nil, 2
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)
 	} else if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "moffman-bench: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return o, nil, 2
 	}
 	var todo []scenario
 	for _, s := range scenarios {
@@ -203,40 +244,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(todo) == 0 {
 		fmt.Fprintf(stderr, "moffman-bench: unknown scenario %q\n\n", name)
 		fs.Usage()
-		return 2
+		return o, nil, 2
 	}
 	if o.clients < 0 || o.duration < 0 || o.rate < 0 {
 		fmt.Fprintln(stderr, "moffman-bench: --clients, --duration and --rate must not be negative")
-		return 2
+		return o, nil, 2
 	}
 	if o.target != "" {
 		if err := checkTarget(ctx, o.target); err != nil {
 			fmt.Fprintln(stderr, "moffman-bench:", err)
-			return 2
+			return o, nil, 2
 		}
 	}
+	return o, todo, 0
+}
 
-	dir, err := os.MkdirTemp("", "moffman-bench-")
-	if err != nil {
-		fmt.Fprintln(stderr, "moffman-bench:", err)
-		return 1
-	}
-	e := &env{opt: o, dir: dir, progress: stderr}
-	if o.keep {
-		e.logf("files are kept in %s", dir)
-	} else {
-		defer os.RemoveAll(dir)
-	}
-
-	start := time.Now()
-	var reports []*Report
-	failed := false
+// runScenarios runs each scenario in turn, printing its report unless
+// the results go out as JSON; failed when any report failed.
+func runScenarios(ctx context.Context, e *env, todo []scenario, stdout io.Writer) (reports []*Report, failed bool) {
 	for _, s := range todo {
 		r := &Report{Scenario: s.name, Mode: e.mode()}
 		switch {
 		case ctx.Err() != nil:
 			r.Error = "interrupted"
-		case o.target != "" && !s.target:
+		case e.opt.target != "" && !s.target:
 			r.Error = "needs to start moffman and its fakes itself; it cannot run against --target"
 		default:
 			e.logf("scenario %s (%s)", s.name, e.mode())
@@ -246,27 +277,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		reports = append(reports, r)
 		failed = failed || r.Failed()
-		if !o.json {
+		if !e.opt.json {
 			r.print(stdout)
 		}
 	}
-	results, _ := json.MarshalIndent(map[string]any{"mode": e.mode(), "ok": !failed, "seconds": time.Since(start).Seconds(), "reports": reports}, "", "  ")
-	results = append(results, '\n')
-	if o.jsonOut != "" {
-		if err := os.WriteFile(o.jsonOut, results, 0o644); err != nil {
-			fmt.Fprintln(stderr, "moffman-bench:", err)
-			failed = true
-		}
-	}
-	if o.json {
-		_, _ = stdout.Write(results)
-	} else {
-		fmt.Fprintf(stdout, "\n%d scenario(s) in %.1f s: %s\n", len(reports), time.Since(start).Seconds(), map[bool]string{false: "ok", true: "FAILED"}[failed])
-	}
-	if failed {
-		return 1
-	}
-	return 0
+	return reports, failed
 }
 
 // checkTarget refuses any target that is not on this machine's loopback:

@@ -55,6 +55,46 @@ func window(rng *rand.Rand, kind string) (from, to time.Time) {
 	}
 }
 
+// windowQuery returns the operation that GETs path (reservations or
+// attendance) of a random office over a random window of kind (week or
+// month), each of the clients with its own random sequence.
+func windowQuery(client *http.Client, base string, offices []office, clients int, path, kind string) op {
+	rngs := make([]*rand.Rand, clients)
+	for i := range rngs {
+		rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
+	}
+	return func(ctx context.Context, w int) (int, error) {
+		rng := rngs[w]
+		from, to := window(rng, kind)
+		o := offices[rng.IntN(len(offices))]
+		u := fmt.Sprintf("%s/api/v1/offices/%s/%s?from=%s&to=%s", base, url.PathEscape(o.Name), path,
+			from.Format(moffman.DateLayout), to.Format(moffman.DateLayout))
+		return discard(ctx, client, http.MethodGet, u, nil)
+	}
+}
+
+// answerSizes records how big the answers are: one of each window kind
+// for office o, decoded.
+func answerSizes(ctx context.Context, r *Report, client *http.Client, base string, o office) error {
+	for _, kind := range []string{"week", "month"} {
+		from, to := window(rand.New(rand.NewPCG(3, 3)), kind)
+		u := fmt.Sprintf("%s/api/v1/offices/%s/reservations?from=%s&to=%s", base, url.PathEscape(o.Name),
+			from.Format(moffman.DateLayout), to.Format(moffman.DateLayout))
+		status, body, err := do(ctx, client, http.MethodGet, u, nil)
+		if err != nil || status != http.StatusOK {
+			return fmt.Errorf("GET %s: status %d, %v: %s", u, status, err, body)
+		}
+		var got struct {
+			Reservations []json.RawMessage `json:"reservations"`
+		}
+		if err := json.Unmarshal(body, &got); err != nil {
+			return fmt.Errorf("GET %s: %w", u, err)
+		}
+		r.fact(fmt.Sprintf("one %s window: reservations in the answer", kind), float64(len(got.Reservations)), fmt.Sprintf("(%d KB)", len(body)>>10))
+	}
+	return nil
+}
+
 // readScenario measures list queries (and the attendance route, when the
 // server has it) over a store of 100,000 events.
 func readScenario(ctx context.Context, e *env, r *Report) error {
@@ -95,36 +135,9 @@ func readScenario(ctx context.Context, e *env, r *Report) error {
 		}
 	}
 
-	query := func(path, kind string) op {
-		rngs := make([]*rand.Rand, clients)
-		for i := range rngs {
-			rngs[i] = rand.New(rand.NewPCG(uint64(i), 7))
-		}
-		return func(ctx context.Context, w int) (int, error) {
-			rng := rngs[w]
-			from, to := window(rng, kind)
-			o := offices[rng.IntN(len(offices))]
-			u := fmt.Sprintf("%s/api/v1/offices/%s/%s?from=%s&to=%s", base, url.PathEscape(o.Name), path,
-				from.Format(moffman.DateLayout), to.Format(moffman.DateLayout))
-			return discard(ctx, client, http.MethodGet, u, nil)
-		}
-	}
-	// How big the answers are: one of each, decoded.
-	for _, kind := range []string{"week", "month"} {
-		from, to := window(rand.New(rand.NewPCG(3, 3)), kind)
-		u := fmt.Sprintf("%s/api/v1/offices/%s/reservations?from=%s&to=%s", base, url.PathEscape(offices[0].Name),
-			from.Format(moffman.DateLayout), to.Format(moffman.DateLayout))
-		status, body, err := do(ctx, client, http.MethodGet, u, nil)
-		if err != nil || status != http.StatusOK {
-			return fmt.Errorf("GET %s: status %d, %v: %s", u, status, err, body)
-		}
-		var got struct {
-			Reservations []json.RawMessage `json:"reservations"`
-		}
-		if err := json.Unmarshal(body, &got); err != nil {
-			return fmt.Errorf("GET %s: %w", u, err)
-		}
-		r.fact(fmt.Sprintf("one %s window: reservations in the answer", kind), float64(len(got.Reservations)), fmt.Sprintf("(%d KB)", len(body)>>10))
+	query := func(path, kind string) op { return windowQuery(client, base, offices, clients, path, kind) }
+	if err := answerSizes(ctx, r, client, base, offices[0]); err != nil {
+		return err
 	}
 	for _, kind := range []string{"week", "month"} {
 		e.logf("GET reservations, a %s: %s", kind, dur)

@@ -197,33 +197,38 @@ func formatToken(t time.Time, tok string) string {
 	case "ZZZ":
 		name, _ := t.Zone()
 		return name
-	case "ZZ", "Z":
-		_, off := t.Zone()
-		minutes := off / 60
-		sign := "+"
-		if minutes < 0 {
-			sign, minutes = "-", -minutes
-		}
-		sep := ""
-		if tok == "ZZ" {
-			sep = ":"
-		}
-		return fmt.Sprintf("%s%02d%s%02d", sign, minutes/60, sep, minutes%60)
+	case "ZZ":
+		return zoneOffset(t, ":")
+	case "Z":
+		return zoneOffset(t, "")
 	case "a":
-		if t.Hour() < 12 {
-			return "am"
-		}
-		return "pm"
+		return meridian(t)
 	case "A":
-		if t.Hour() < 12 {
-			return "AM"
-		}
-		return "PM"
+		return strings.ToUpper(meridian(t))
 	case "W":
 		year, week := t.ISOWeek()
 		return fmt.Sprintf("%d-W%02d-%d", year, week, isoWeekday(t))
 	}
 	return "" // not reached: Parse keeps only the tokens above
+}
+
+// zoneOffset is t's offset from UTC as +HH<sep>MM.
+func zoneOffset(t time.Time, sep string) string {
+	_, off := t.Zone()
+	minutes := off / 60
+	sign := "+"
+	if minutes < 0 {
+		sign, minutes = "-", -minutes
+	}
+	return fmt.Sprintf("%s%02d%s%02d", sign, minutes/60, sep, minutes%60)
+}
+
+// meridian is "am" before noon, else "pm".
+func meridian(t time.Time) string {
+	if t.Hour() < 12 {
+		return "am"
+	}
+	return "pm"
 }
 
 // isoWeekday is Python's isoweekday: Monday 1 … Sunday 7.
