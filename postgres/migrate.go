@@ -101,6 +101,37 @@ var migrations = []string{
 		token   bigint NOT NULL,
 		expires timestamptz NOT NULL
 	);`,
+
+	`-- The notification outbox (outbox.go): each notification once, and one
+	-- delivery row per destination, moved from pending to delivered or
+	-- failed. start_date and end_date are text: "" for sync.failing.
+	CREATE TABLE notifications (
+		id           text COLLATE "C" PRIMARY KEY,
+		type         text NOT NULL,
+		office       text NOT NULL,
+		calendar_id  text NOT NULL,
+		event_id     text NOT NULL,
+		person_name  text NOT NULL,
+		person_email text NOT NULL,
+		start_date   text NOT NULL,
+		end_date     text NOT NULL,
+		status       text NOT NULL,
+		detail       text NOT NULL,
+		at           timestamptz NOT NULL
+	);
+
+	CREATE TABLE deliveries (
+		notification_id text COLLATE "C" NOT NULL REFERENCES notifications (id),
+		destination     text NOT NULL,
+		state           text NOT NULL, -- pending, delivered, failed
+		attempts        integer NOT NULL,
+		last_error      text NOT NULL,
+		next_attempt    timestamptz NOT NULL,
+		created         timestamptz NOT NULL,
+		updated         timestamptz NOT NULL, -- last write; finished deliveries are pruned by it
+		PRIMARY KEY (notification_id, destination)
+	);
+	CREATE INDEX deliveries_due ON deliveries (destination, next_attempt, created) WHERE state = 'pending';`,
 }
 
 // migrate applies the migrations not applied yet, each recorded in

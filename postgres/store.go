@@ -1,9 +1,10 @@
 // Package postgres keeps moffman's state in PostgreSQL (through pgx v5), so
 // that several replicas can share it: the embedded calendars, which behave
 // like Google Calendar v3 exactly as the sqlite package's do, the sync
-// tokens, the manual-event jobs and the last good directory lists. On top of
-// the StateStore port it offers what replicas need: a leader lease (Lease)
-// and job claims with a fencing token (ClaimJobs, then SaveJob).
+// tokens, the manual-event jobs, the last good directory lists and the
+// notification outbox. On top of the StateStore port it offers what
+// replicas need: a leader lease (Lease) and job claims with a fencing token
+// (ClaimJobs, then SaveJob).
 package postgres
 
 import (
@@ -24,9 +25,9 @@ import (
 // configKey names the configuration key in errors about the URL.
 const configKey = "general.database_url"
 
-// Store is moffman's PostgreSQL store. It implements moffman.Calendar and
-// moffman.StateStore and is safe for concurrent use, by several processes
-// too.
+// Store is moffman's PostgreSQL store. It implements moffman.Calendar,
+// moffman.StateStore and moffman.Outbox and is safe for concurrent use, by
+// several processes too.
 //
 // Every write is one statement or one short transaction; nothing is held
 // between calls, so the store works behind PgBouncer in transaction mode.
