@@ -17,7 +17,7 @@ type weekPage struct {
 	Offices       []link
 	Heading       string // "30 Nov – 6 Dec 2026"
 	WeekNumber    int
-	Prev, Next    string
+	Prev, Next    string // "" at the ends of the date range
 	Today         string
 	IsCurrentWeek bool
 	Days          []dayView
@@ -78,8 +78,14 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		day = t
 	}
 	monday := mondayOf(day)
-	sunday := monday.AddDate(0, 0, 6)
-	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), monday.AddDate(0, 0, 7).Format(moffman.DateLayout))
+	// The last week of 9999 ends at the last date anything can be listed to.
+	last, _ := time.Parse(moffman.DateLayout, moffman.LastDate)
+	end := monday.AddDate(0, 0, 7)
+	if end.After(last) {
+		end = last
+	}
+	sunday := end.AddDate(0, 0, -1)
+	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), end.Format(moffman.DateLayout))
 	if err != nil {
 		status := httpstatus.Of(err)
 		if status >= 500 {
@@ -99,12 +105,17 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		layout:        layout{CSS: h.css, SignedIn: h.Auth.Enabled()},
 		Office:        office,
 		Heading:       weekHeading(monday, sunday),
-		Prev:          weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout)),
-		Next:          weekURL(office, monday.AddDate(0, 0, 7).Format(moffman.DateLayout)),
 		Today:         weekURL(office, ""),
 		IsCurrentWeek: monday.Equal(mondayOf(today)),
 		FeedURL:       "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
 		FeedNeedsKey:  h.Auth.Enabled(),
+	}
+	// 0001-01-01 is a Monday: no week before the first has a day to show.
+	if first, _ := time.Parse(moffman.DateLayout, moffman.FirstDate); monday.After(first) {
+		page.Prev = weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout))
+	}
+	if end.Before(last) {
+		page.Next = weekURL(office, end.Format(moffman.DateLayout))
 	}
 	_, page.WeekNumber = monday.ISOWeek()
 	page.Title = fmt.Sprintf("Who's in: %s, week %d", office, page.WeekNumber)
