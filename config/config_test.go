@@ -38,7 +38,7 @@ func wantDefaults() *Config {
 			EndDateCorrective:  moffman.Shift{Days: -1},
 			MaxReservationDays: 366,
 		},
-		RESTAPI: RESTAPI{Addr: "0.0.0.0", Port: 8080, ShutdownTimeout: 15 * time.Second},
+		RESTAPI: RESTAPI{Addr: "0.0.0.0", Port: 8080, ShutdownTimeout: 15 * time.Second, TrustedProxies: []string{}},
 	}
 }
 

@@ -22,6 +22,7 @@ const (
 	kindUsers
 	kindOffices
 	kindTokens
+	kindStringList
 )
 
 // key is one configuration key. Every key is a leaf: a layer that sets it
@@ -82,6 +83,10 @@ var keys = []key{
 	{"rest_api.port", kindInt, func(c *Config) any { return &c.RESTAPI.Port }},
 	{"rest_api.tokens", kindTokens, func(c *Config) any { return &c.RESTAPI.Tokens }},
 	{"rest_api.shutdown_timeout", kindSeconds, func(c *Config) any { return &c.RESTAPI.ShutdownTimeout }},
+	{"rest_api.tls.cert_file", kindNullString, func(c *Config) any { return &c.RESTAPI.TLS.CertFile }},
+	{"rest_api.tls.key_file", kindNullString, func(c *Config) any { return &c.RESTAPI.TLS.KeyFile }},
+	{"rest_api.public_url", kindNullString, func(c *Config) any { return &c.RESTAPI.PublicURL }},
+	{"rest_api.trusted_proxies", kindStringList, func(c *Config) any { return &c.RESTAPI.TrustedProxies }},
 }
 
 // shiftUnits are the units of a shift map, in the order they are applied

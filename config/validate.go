@@ -2,8 +2,10 @@ package config
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -158,6 +160,59 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}
+	k.tls(c.RESTAPI.TLS)
+	if u := c.RESTAPI.PublicURL; u != nil && k.ok("rest_api.public_url") {
+		k.publicURL(u)
+	}
+	if k.ok("rest_api.trusted_proxies") {
+		for i, cidr := range c.RESTAPI.TrustedProxies {
+			if _, err := netip.ParsePrefix(strings.TrimSpace(cidr)); err != nil {
+				p.add(fmt.Sprintf("rest_api.trusted_proxies[%d]", i), "expected a CIDR such as 10.0.0.0/8 or 192.0.2.7/32, got %q", cidr)
+			}
+		}
+	}
+}
+
+// tls checks that the certificate and key are readable and a pair, as
+// serving HTTPS will need them.
+func (k checker) tls(t TLS) {
+	if !k.ok("rest_api.tls") {
+		return
+	}
+	switch {
+	case t.CertFile == nil && t.KeyFile == nil:
+		return
+	case t.KeyFile == nil:
+		k.p.add("rest_api.tls", "cert_file is set but key_file is not; give both to serve HTTPS")
+		return
+	case t.CertFile == nil:
+		k.p.add("rest_api.tls", "key_file is set but cert_file is not; give both to serve HTTPS")
+		return
+	}
+	cert, errCert := os.ReadFile(*t.CertFile)
+	if errCert != nil {
+		k.p.add("rest_api.tls.cert_file", "cannot read the certificate: %v", errCert)
+	}
+	key, errKey := os.ReadFile(*t.KeyFile)
+	if errKey != nil {
+		k.p.add("rest_api.tls.key_file", "cannot read the private key: %v", errKey)
+	}
+	if errCert == nil && errKey == nil {
+		if _, err := tls.X509KeyPair(cert, key); err != nil {
+			k.p.add("rest_api.tls", "%s and %s are not a usable certificate and private key (PEM): %v", *t.CertFile, *t.KeyFile, err)
+		}
+	}
+}
+
+// publicURL accepts an absolute http(s) URL without query or fragment and
+// drops a trailing "/", so that links are made by appending a path.
+func (k checker) publicURL(s *string) {
+	u, err := url.Parse(*s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		k.p.add("rest_api.public_url", "expected the absolute http(s) URL people reach the service at, e.g. https://moffman.example.com, got %q", *s)
+		return
+	}
+	*s = strings.TrimRight(*s, "/")
 }
 
 // caldav checks the caldav section and reads caldav.password_file.

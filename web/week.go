@@ -107,7 +107,7 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		Heading:       weekHeading(monday, sunday),
 		Today:         weekURL(office, ""),
 		IsCurrentWeek: monday.Equal(mondayOf(today)),
-		FeedURL:       "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
+		FeedURL:       h.PublicURL + "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
 		FeedNeedsKey:  h.Auth.Enabled(),
 	}
 	// 0001-01-01 is a Monday: no week before the first has a day to show.
