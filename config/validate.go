@@ -160,6 +160,12 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}
+	k.listenAddr("rest_api.addr", c.RESTAPI.Addr)
+	if c.Forms.URL != nil && k.ok("forms.url") {
+		if u, err := url.Parse(*c.Forms.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("forms.url", "expected the absolute http(s) URL of the Byroapi endpoint, e.g. http://byroapi:8080/api/v1/forms, got %q", *c.Forms.URL)
+		}
+	}
 	k.tls(c.RESTAPI.TLS)
 	if u := c.RESTAPI.PublicURL; u != nil && k.ok("rest_api.public_url") {
 		k.publicURL(u)
@@ -171,6 +177,37 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 			}
 		}
 	}
+}
+
+// listenAddr accepts what the server can listen on: an IP address, a host
+// name, or "" for every interface; never a port or a URL.
+func (k checker) listenAddr(path, s string) {
+	if !k.ok(path) || s == "" {
+		return
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return
+	}
+	if hostName(s) && strings.ContainsFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }) {
+		return
+	}
+	k.p.add(path, "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name, without a port (that is rest_api.port), got %q", s)
+}
+
+// hostName reports whether s is made of DNS labels: letters, digits and
+// hyphens separated by dots.
+func hostName(s string) bool {
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tls checks that the certificate and key are readable and a pair, as

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -53,6 +54,9 @@ func accessError(path string, err error) error {
 	case errors.Is(err, syscall.EROFS):
 		return moffman.WrapError(moffman.Invalid, err, "general.storage_path %q is on a read-only file system, and moffman (running as %s) must write its store: "+
 			"set general.storage_path to a file on a writable file system", path, runningAs())
+	case errors.Is(err, fs.ErrNotExist):
+		return moffman.WrapError(moffman.Invalid, err, "general.storage_path %q: the directory %s does not exist; create it or set general.storage_path to a file in an existing directory",
+			path, filepath.Dir(path))
 	case errors.Is(err, fs.ErrPermission):
 		return moffman.WrapError(moffman.Invalid, err, "general.storage_path %q: permission denied for %s, the user moffman runs as: "+
 			"give that user read and write access to the file and its directory (SQLite keeps %s-wal and %s-shm beside it), or run moffman as the file's owner",
@@ -102,4 +106,41 @@ func checkIntact(ctx context.Context, db *sql.DB, path string) error {
 		return damagedError(path, errors.New(result))
 	}
 	return nil
+}
+
+// Check makes Open's checks of the store at path without creating or
+// changing anything, for --check-config: a new store's directory exists;
+// an existing file is a moffman store, writable and intact.
+func Check(ctx context.Context, path string) error {
+	if path == "" {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		st, err := os.Stat(filepath.Dir(path))
+		switch {
+		case err != nil:
+			return accessError(path, err)
+		case !st.IsDir():
+			return moffman.Errorf(moffman.Invalid, "general.storage_path %q: %s is not a directory", path, filepath.Dir(path))
+		}
+		return nil
+	}
+	if err := checkForeign(ctx, path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0) // neither creates nor changes it
+	if err != nil {
+		return accessError(path, err)
+	}
+	f.Close()
+	base, err := fileURI(path)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", base+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return moffman.WrapError(moffman.Internal, err, "store: open %s", path)
+	}
+	defer db.Close()
+	return checkIntact(ctx, db, path)
 }

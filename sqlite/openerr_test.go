@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -131,4 +132,45 @@ func TestOpenRefusesDamagedStore(t *testing.T) {
 		}
 		refusedUnchanged(t, path, nil, path, "is damaged")
 	})
+}
+
+func TestCheckChangesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	good := newStoreFile(t, 3)
+	before, _ := os.ReadFile(good)
+	if err := Check(ctx, good); err != nil {
+		t.Errorf("a good store: %v", err)
+	}
+	if after, _ := os.ReadFile(good); !bytes.Equal(before, after) {
+		t.Error("Check changed the store")
+	}
+	fresh := filepath.Join(t.TempDir(), "new.db")
+	if err := Check(ctx, fresh); err != nil {
+		t.Errorf("a new store in an existing directory: %v", err)
+	}
+	if _, err := os.Stat(fresh); err == nil {
+		t.Error("Check created the new store")
+	}
+	missingDir := filepath.Join(t.TempDir(), "no", "such", "moffman.db")
+	for _, err := range []error{Check(ctx, missingDir), openErr(missingDir)} {
+		if !moffman.IsCode(err, moffman.Invalid) || !strings.Contains(fmt.Sprint(err), "the directory "+filepath.Dir(missingDir)+" does not exist") {
+			t.Errorf("a store in a missing directory: %v", err)
+		}
+	}
+	damagedFile := newStoreFile(t, 300)
+	b, _ := os.ReadFile(damagedFile)
+	copy(b[4096:], bytes.Repeat([]byte{0x5a}, len(b)-4096))
+	os.WriteFile(damagedFile, b, 0o600)
+	if err := Check(ctx, damagedFile); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("a damaged store: %v", err)
+	}
+}
+
+func openErr(path string) error {
+	s, err := Open(context.Background(), path)
+	if err == nil {
+		s.Close()
+	}
+	return err
 }

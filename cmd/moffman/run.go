@@ -76,6 +76,9 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%v", err)
 	}
+	if err := startChecks(ctx, cfg); err != nil {
+		return err
+	}
 	if *checkConfig {
 		out, err := cfg.Masked()
 		if err != nil {
