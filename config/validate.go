@@ -153,6 +153,17 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	}
 	k.positive("calendar.max_reservation_days", c.Calendar.MaxReservationDays)
 
+	if c.Forms.URL != nil && k.ok("forms.url") {
+		if u, err := url.Parse(*c.Forms.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("forms.url", "expected the absolute http(s) URL of the Byroapi endpoint, e.g. http://byroapi:8080/api/v1/forms, got %q", *c.Forms.URL)
+		}
+	}
+	k.restAPI(c)
+}
+
+// restAPI checks the rest_api section.
+func (k checker) restAPI(c *Config) {
+	p := k.p
 	if k.ok("rest_api.port") && (c.RESTAPI.Port < 0 || c.RESTAPI.Port > 65535) {
 		p.add("rest_api.port", "must be 0 to 65535, got %d", c.RESTAPI.Port)
 	}
@@ -161,11 +172,6 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}
 	k.listenAddr("rest_api.addr", c.RESTAPI.Addr)
-	if c.Forms.URL != nil && k.ok("forms.url") {
-		if u, err := url.Parse(*c.Forms.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.add("forms.url", "expected the absolute http(s) URL of the Byroapi endpoint, e.g. http://byroapi:8080/api/v1/forms, got %q", *c.Forms.URL)
-		}
-	}
 	k.tls(c.RESTAPI.TLS)
 	if u := c.RESTAPI.PublicURL; u != nil && k.ok("rest_api.public_url") {
 		k.publicURL(u)

@@ -77,13 +77,7 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		}
 		day = t
 	}
-	monday := mondayOf(day)
-	// The last week of 9999 ends at the last date anything can be listed to.
-	last, _ := time.Parse(moffman.DateLayout, moffman.LastDate)
-	end := monday.AddDate(0, 0, 7)
-	if end.After(last) {
-		end = last
-	}
+	monday, end := weekOf(day)
 	sunday := end.AddDate(0, 0, -1)
 	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), end.Format(moffman.DateLayout))
 	if err != nil {
@@ -110,13 +104,7 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		FeedURL:       h.PublicURL + "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
 		FeedNeedsKey:  h.Auth.Enabled(),
 	}
-	// 0001-01-01 is a Monday: no week before the first has a day to show.
-	if first, _ := time.Parse(moffman.DateLayout, moffman.FirstDate); monday.After(first) {
-		page.Prev = weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout))
-	}
-	if end.Before(last) {
-		page.Next = weekURL(office, end.Format(moffman.DateLayout))
-	}
+	page.Prev, page.Next = weekLinks(office, monday, end)
 	_, page.WeekNumber = monday.ISOWeek()
 	page.Title = fmt.Sprintf("Who's in: %s, week %d", office, page.WeekNumber)
 	for _, o := range offices {
@@ -142,6 +130,30 @@ func dayViews(days []moffman.AttendanceDay, monday, today time.Time) []dayView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// weekOf is the week holding day, [monday, end): the last week of 9999
+// ends at moffman.LastDate, the last end anything can be listed to.
+func weekOf(day time.Time) (monday, end time.Time) {
+	monday = mondayOf(day)
+	end = monday.AddDate(0, 0, 7)
+	if last, _ := time.Parse(moffman.DateLayout, moffman.LastDate); end.After(last) {
+		end = last
+	}
+	return monday, end
+}
+
+// weekLinks are the links to the weeks before and after [monday, end),
+// "" past the ends of the date range. 0001-01-01 is a Monday, so the
+// first week is whole.
+func weekLinks(office string, monday, end time.Time) (prev, next string) {
+	if first, _ := time.Parse(moffman.DateLayout, moffman.FirstDate); monday.After(first) {
+		prev = weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout))
+	}
+	if last, _ := time.Parse(moffman.DateLayout, moffman.LastDate); end.Before(last) {
+		next = weekURL(office, end.Format(moffman.DateLayout))
+	}
+	return prev, next
 }
 
 // mondayOf is the Monday of the ISO week holding day.
