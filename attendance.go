@@ -172,8 +172,9 @@ func (s *Reservations) PersonReservations(ctx context.Context, email, from, to s
 	return out, nil
 }
 
-// daysBetween counts whole days from a to b, both midnight UTC.
-func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours() / 24) }
+// daysBetween counts whole days from a to b, both midnight UTC. It counts
+// in seconds, not time.Duration, which overflows past 292 years.
+func daysBetween(a, b time.Time) int { return int((b.Unix() - a.Unix()) / (24 * 60 * 60)) }
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {

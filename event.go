@@ -14,6 +14,14 @@ import (
 // start.date/end.date and the REST API use them.
 const DateLayout = "2006-01-02"
 
+// The range of dates accepted everywhere a date is taken. An end date is
+// exclusive, so the last day an event or a window can hold is the day
+// before LastDate.
+const (
+	FirstDate = "0001-01-01"
+	LastDate  = "9999-12-31"
+)
+
 // Event statuses, as in Google Calendar.
 const (
 	StatusConfirmed = "confirmed"
@@ -104,11 +112,13 @@ func PendingSummary(name string) string { return "(" + name + ")" }
 // UserName is the name shown for a person: first and last name.
 func UserName(first, last string) string { return strings.TrimSpace(first + " " + last) }
 
-// ParseDate parses an all-day date; the error names the field.
+// ParseDate parses an all-day date from FirstDate to LastDate; the error
+// names the field. Go would parse year 0, which no store can list, and
+// DateLayout's four-digit year already refuses 10000.
 func ParseDate(field, s string) (time.Time, error) {
 	t, err := time.Parse(DateLayout, s)
-	if err != nil {
-		return time.Time{}, Errorf(Invalid, "%s must be a real date as YYYY-MM-DD, got %q", field, s)
+	if err != nil || t.Year() < 1 {
+		return time.Time{}, Errorf(Invalid, "%s must be a real date from %s to %s as YYYY-MM-DD, got %q", field, FirstDate, LastDate, s)
 	}
 	return t, nil
 }

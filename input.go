@@ -66,22 +66,43 @@ func ParseWindow(from, to string, rule WindowRule) (first, end time.Time, err er
 	return first, end, nil
 }
 
-// fill fills in a missing end of a window (see WindowRule.Fill).
+// fill fills in a missing end of a window (see WindowRule.Fill). A filled
+// end stops at FirstDate or LastDate, and an error names the end the
+// caller sent, not the one filled in.
 func (rule WindowRule) fill(from, to string) (string, string, error) {
-	shift := func(field, v string, days int) (string, error) {
-		t, err := ParseDate(field, v)
-		return t.AddDate(0, 0, days).Format(DateLayout), err
-	}
-	var err error
+	first, _ := time.Parse(DateLayout, FirstDate)
+	last, _ := time.Parse(DateLayout, LastDate)
 	switch {
 	case from == "" && to == "":
 		today := time.Date(rule.Today.Year(), rule.Today.Month(), rule.Today.Day(), 0, 0, 0, 0, time.UTC)
-		from = today.AddDate(0, 0, -rule.Back).Format(DateLayout)
-		to = today.AddDate(0, 0, rule.Fill-rule.Back).Format(DateLayout)
+		start := later(today.AddDate(0, 0, -rule.Back), first)
+		end := earlier(today.AddDate(0, 0, rule.Fill-rule.Back), last)
+		return start.Format(DateLayout), end.Format(DateLayout), nil
 	case from == "":
-		from, err = shift("to", to, -rule.Fill)
+		end, err := ParseDate("to", to)
+		if err != nil {
+			return "", "", err
+		}
+		if !end.After(first) {
+			return "", "", Errorf(Invalid, "to must be after %s (to is exclusive), got %q", FirstDate, to)
+		}
+		return later(end.AddDate(0, 0, -rule.Fill), first).Format(DateLayout), to, nil
 	case to == "":
-		to, err = shift("from", from, rule.Fill)
+		start, err := ParseDate("from", from)
+		if err != nil {
+			return "", "", err
+		}
+		if !start.Before(last) {
+			return "", "", Errorf(Invalid, "from must be before %s (the last day that can be listed is the day before), got %q", LastDate, from)
+		}
+		return from, earlier(start.AddDate(0, 0, rule.Fill), last).Format(DateLayout), nil
 	}
-	return from, to, err
+	return from, to, nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -65,3 +65,55 @@ func TestParseWindowFillsMissingEnds(t *testing.T) {
 		t.Errorf("bad to: %v", err)
 	}
 }
+
+func TestParseWindowAcceptsTheWholeDateRange(t *testing.T) {
+	t.Parallel()
+	first, end, err := moffman.ParseWindow(moffman.FirstDate, moffman.LastDate, moffman.WindowRule{MaxDays: 3652059})
+	if err != nil {
+		t.Fatalf("open window: %v", err)
+	}
+	// 0001-01-01 to 9999-12-31 is 3,652,058 days; time.Duration holds only 292 years.
+	if _, _, err := moffman.ParseWindow(moffman.FirstDate, moffman.LastDate, moffman.WindowRule{MaxDays: 3652057}); err == nil ||
+		!strings.Contains(err.Error(), "spans 3652058 days") {
+		t.Errorf("span of the open window: %v, want 3652058 days counted", err)
+	}
+	if first.Year() != 1 || end.Year() != 9999 {
+		t.Errorf("open window = %v, %v", first, end)
+	}
+	for _, c := range []struct{ from, to, field string }{
+		{"0000-12-31", "0001-01-02", "from"},
+		{"0001-01-01", "10000-01-01", "to"},
+		{"9999-12-30", "10000-01-01", "to"},
+	} {
+		_, _, err := moffman.ParseWindow(c.from, c.to, moffman.WindowRule{})
+		if !moffman.IsCode(err, moffman.Invalid) || !strings.HasPrefix(moffman.ErrorMessage(err), c.field+" must be a real date from 0001-01-01 to 9999-12-31") {
+			t.Errorf("ParseWindow(%q, %q) = %v, want an error naming %s", c.from, c.to, err, c.field)
+		}
+	}
+}
+
+func TestParseWindowFillStopsAtTheEndsOfTheRange(t *testing.T) {
+	t.Parallel()
+	rule := moffman.WindowRule{Fill: 238, Back: 56, Today: time.Date(9999, 12, 20, 0, 0, 0, 0, time.UTC)}
+	for _, c := range []struct{ from, to, wantFrom, wantTo string }{
+		{"9999-12-01", "", "9999-12-01", "9999-12-31"},
+		{"", "0001-02-01", "0001-01-01", "0001-02-01"},
+		{"", "", "9999-10-25", "9999-12-31"},
+	} {
+		first, end, err := moffman.ParseWindow(c.from, c.to, rule)
+		if err != nil || first.Format(moffman.DateLayout) != c.wantFrom || end.Format(moffman.DateLayout) != c.wantTo {
+			t.Errorf("ParseWindow(%q, %q) = %v, %v, %v; want %s, %s", c.from, c.to, first, end, err, c.wantFrom, c.wantTo)
+		}
+	}
+	// An error names the end the caller sent, never the one filled in.
+	for _, c := range []struct{ from, to, prefix string }{
+		{"9999-12-31", "", "from must be before 9999-12-31"},
+		{"", "0001-01-01", "to must be after 0001-01-01"},
+		{"0000-06-01", "", "from must be a real date"},
+	} {
+		_, _, err := moffman.ParseWindow(c.from, c.to, rule)
+		if !moffman.IsCode(err, moffman.Invalid) || !strings.HasPrefix(moffman.ErrorMessage(err), c.prefix) {
+			t.Errorf("ParseWindow(%q, %q) = %v, want %q", c.from, c.to, err, c.prefix)
+		}
+	}
+}

@@ -93,7 +93,7 @@ func (r ReservationRequest) Validate(maxDays int) error {
 		return Errorf(Invalid, "end (%s) must be after start (%s): end is exclusive, so a one-day visit on %s ends %s",
 			r.End, r.Start, r.Start, start.AddDate(0, 0, 1).Format(DateLayout))
 	}
-	if days := int(end.Sub(start).Hours() / 24); maxDays > 0 && days > maxDays {
+	if days := daysBetween(start, end); maxDays > 0 && days > maxDays {
 		return Errorf(Invalid, "the reservation spans %d days; at most %d are allowed (calendar.max_reservation_days)", days, maxDays)
 	}
 	if utf8.RuneCountInString(r.RequestDT) > MaxNameLength {

@@ -3,6 +3,8 @@ package auth
 import (
 	"encoding/base64"
 	"net/http"
+
+	"github.com/moffman/moffman/internal/forwarded"
 )
 
 // cookieName holds the API token of a signed-in browser.
@@ -32,9 +34,11 @@ func SignInCookie(r *http.Request, secret string) *http.Cookie {
 // SignOutCookie deletes the sign-in cookie.
 func SignOutCookie(r *http.Request) *http.Cookie { return cookie(r, "", -1) }
 
+// cookie is Secure when the browser came over HTTPS: to us, to a trusted
+// proxy, or by rest_api.public_url (see package forwarded).
 func cookie(r *http.Request, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: cookieName, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: forwarded.From(r).HTTPS,
 	}
 }

@@ -117,7 +117,18 @@ type RESTAPI struct {
 	Port            int // 0: any free port
 	Tokens          []Token
 	ShutdownTimeout time.Duration // seconds in YAML, environment and options
+	TLS             TLS
+	PublicURL       *string  // e.g. https://moffman.example.com; nil: links are relative
+	TrustedProxies  []string // CIDRs whose X-Forwarded-For/-Proto are believed
 }
+
+// TLS holds rest_api.tls.* keys: both set serves HTTPS.
+type TLS struct {
+	CertFile, KeyFile *string
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != nil && t.KeyFile != nil }
 
 // SheetSource names a spreadsheet range holding dynamic lists.
 type SheetSource struct {

@@ -38,9 +38,9 @@ func wantDefaults() *Config {
 			EndDateCorrective:  moffman.Shift{Days: -1},
 			MaxReservationDays: 366,
 		},
-		RESTAPI: RESTAPI{Addr: "0.0.0.0", Port: 8080, ShutdownTimeout: 15 * time.Second},
+		RESTAPI: RESTAPI{Addr: "0.0.0.0", Port: 8080, ShutdownTimeout: 15 * time.Second, TrustedProxies: []string{}},
 		Notifications: Notifications{Email: NotifyEmail{
-			SMTP: SMTP{Port: 587, StartTLS: true}, Events: []string{"reservation.pending"}, ToPerson: true,
+			SMTP: SMTP{Port: 587, StartTLS: true}, Events: []string{"reservation.pending"}, ToPerson: true, Approvers: []string{},
 		}},
 	}
 }
@@ -372,12 +372,12 @@ offices:
 `
 	env := []string{
 		"STATE_DIR=/var/lib/moffman", "INTERVAL=60", "KEY_PATH=/k.json", "OFFICE_MAIL=office@acme.com",
-		"ADDR=${oc_env:NOT_AGAIN} 42", `OFFICES=[{"name": "prague", "id": "p@group.calendar.google.com"}]`,
+		"ADDR=127.0.0.1", `OFFICES=[{"name": "${oc_env:NOT_AGAIN} 42", "id": "p@group.calendar.google.com"}]`,
 	}
 	c := mustLoad(t, file, env)
 	if *c.General.StoragePath != "/var/lib/moffman/moffman.db" || c.General.ManualCalendarCheckInterval != 60 ||
 		*c.GoogleAPI.ServiceAccountKeyPath != "/k.json" || c.Forms.Email.To["office@acme.com"] != "Office" ||
-		c.RESTAPI.Addr != "${oc_env:NOT_AGAIN} 42" || len(c.Offices.OfficeList) != 1 {
+		c.RESTAPI.Addr != "127.0.0.1" || len(c.Offices.OfficeList) != 1 || c.Offices.OfficeList[0].Name != "${oc_env:NOT_AGAIN} 42" {
 		t.Errorf("got %+v", c)
 	}
 
@@ -385,9 +385,9 @@ offices:
 	wantProblems(t, err, "general.storage_path: environment variable NOPE is not set")
 
 	// The defaults and the environment's own values are not substituted.
-	c = mustLoad(t, "", []string{"MOFFMAN_REST_API__ADDR=${oc_env:X}"})
-	if c.RESTAPI.Addr != "${oc_env:X}" {
-		t.Errorf("addr %q", c.RESTAPI.Addr)
+	c = mustLoad(t, "", []string{"MOFFMAN_GENERAL__STORAGE_PATH=${oc_env:X}"})
+	if *c.General.StoragePath != "${oc_env:X}" {
+		t.Errorf("storage_path %q", *c.General.StoragePath)
 	}
 }
 
@@ -442,6 +442,14 @@ func TestValidation(t *testing.T) {
 		{"colour high", "", []string{"MOFFMAN_CALENDAR__COLORS__UNAPPROVED=12"}, nil, "calendar.colors.unapproved: Google event colours are 1 to 11, got 12"},
 		{"port", "rest_api:\n  port: 65536\n", nil, nil, "rest_api.port: must be 0 to 65535, got 65536"},
 		{"port negative", "", nil, []string{"--rest-api--port=-1"}, "rest_api.port: must be 0 to 65535, got -1"},
+		{"addr with port", "", nil, []string{"--rest-api--addr", "localhost:80"}, `rest_api.addr: expected an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name, without a port (that is rest_api.port), got "localhost:80"`},
+		{"addr not an address", "", nil, []string{"--rest-api--addr", "999.1.1.1"}, `rest_api.addr: expected an IP address`},
+		{"forms.url relative", "", nil, []string{"--forms--url", "byroapi.local/api"}, `forms.url: expected the absolute http(s) URL of the Byroapi endpoint`},
+		{"public_url", "", nil, []string{"--rest-api--public-url", "moffman.example.com"}, `rest_api.public_url: expected the absolute http(s) URL people reach the service at`},
+		{"trusted_proxies", "", nil, []string{"--rest-api--trusted-proxies", `["10.0.0.0/8", "10.0.0.1"]`}, `rest_api.trusted_proxies[1]: expected a CIDR such as 10.0.0.0/8`},
+		{"trusted_proxies type", "", nil, []string{"--rest-api--trusted-proxies", `{"a": 1}`}, `rest_api.trusted_proxies: expected a list of strings`},
+		{"tls half", "", nil, []string{"--rest-api--tls--cert-file", "/c.pem"}, `rest_api.tls: cert_file is set but key_file is not`},
+		{"tls unreadable", "", nil, []string{"--rest-api--tls--cert-file", "/nonexistent/c.pem", "--rest-api--tls--key-file", "/nonexistent/k.pem"}, `rest_api.tls.cert_file: cannot read the certificate`},
 		{"interval", "general:\n  manual_calendar_check_interval: 0\n", nil, nil, "general.manual_calendar_check_interval: must be greater than 0, got 0"},
 		{"update interval", "offices:\n  google_config: {sheet_id: s, range: r, update_interval: -5}\n", nil, nil, "offices.google_config.update_interval: must be greater than 0, got -5"},
 		{"max days", "calendar:\n  max_reservation_days: 0\n", nil, nil, "calendar.max_reservation_days: must be greater than 0, got 0"},

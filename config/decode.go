@@ -133,6 +133,10 @@ func (d *decoder) value(path string, k kind, n *yaml.Node, ref any) {
 		*ref.(*[]OfficeEntry) = d.offices(path, n)
 	case kindTokens:
 		*ref.(*[]Token) = d.tokens(path, n)
+	case kindStringList:
+		if l, ok := d.stringList(path, n); ok {
+			*ref.(*[]string) = l
+		}
 	default:
 		d.decodeNotifications(path, k, n, ref)
 	}
@@ -274,6 +278,21 @@ func (d *decoder) stringMap(path string, n *yaml.Node) (map[string]string, bool)
 		good = good && ok
 	}
 	return m, good
+}
+
+func (d *decoder) stringList(path string, n *yaml.Node) ([]string, bool) {
+	n, ok := d.structured(path, n, yaml.SequenceNode, "a list of strings")
+	if !ok {
+		return nil, false
+	}
+	l := []string{}
+	good := true
+	for i := 0; n != nil && i < len(n.Content); i++ {
+		s, ok := d.str(fmt.Sprintf("%s[%d]", path, i), n.Content[i])
+		l = append(l, s)
+		good = good && ok
+	}
+	return l, good
 }
 
 func (d *decoder) shift(path string, n *yaml.Node) (moffman.Shift, bool) {

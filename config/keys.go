@@ -22,7 +22,7 @@ const (
 	kindUsers
 	kindOffices
 	kindTokens
-	kindStringList // notifications.go
+	kindStringList // a list of strings
 	kindWebhooks
 	kindSlack
 )
@@ -85,6 +85,10 @@ var keys = append([]key{
 	{"rest_api.port", kindInt, func(c *Config) any { return &c.RESTAPI.Port }},
 	{"rest_api.tokens", kindTokens, func(c *Config) any { return &c.RESTAPI.Tokens }},
 	{"rest_api.shutdown_timeout", kindSeconds, func(c *Config) any { return &c.RESTAPI.ShutdownTimeout }},
+	{"rest_api.tls.cert_file", kindNullString, func(c *Config) any { return &c.RESTAPI.TLS.CertFile }},
+	{"rest_api.tls.key_file", kindNullString, func(c *Config) any { return &c.RESTAPI.TLS.KeyFile }},
+	{"rest_api.public_url", kindNullString, func(c *Config) any { return &c.RESTAPI.PublicURL }},
+	{"rest_api.trusted_proxies", kindStringList, func(c *Config) any { return &c.RESTAPI.TrustedProxies }},
 }, notificationKeys...)
 
 // shiftUnits are the units of a shift map, in the order they are applied

@@ -139,6 +139,8 @@ func shown(ref any) any {
 			out = append(out, officeYAML(o))
 		}
 		return out
+	case *[]string:
+		return append([]string{}, *v...)
 	case *[]Token:
 		out := []tokenYAML{}
 		for _, t := range *v {

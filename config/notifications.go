@@ -71,8 +71,6 @@ var notificationKeys = []key{
 // false for any other kind.
 func (d *decoder) decodeNotifications(path string, k kind, n *yaml.Node, ref any) bool {
 	switch k {
-	case kindStringList:
-		*ref.(*[]string) = d.stringList(path, n, "a list of strings")
 	case kindWebhooks:
 		var out []WebhookDest
 		d.items(path, n, "webhooks", func(ip string, f []field) {
@@ -99,23 +97,19 @@ func (d *decoder) decodeNotifications(path string, k kind, n *yaml.Node, ref any
 
 func (d *decoder) events(path string, f []field) []string {
 	if n, ok := lookup(f, "events"); ok {
-		return d.stringList(path+".events", n, "a list of event names")
+		l, ok := d.structured(path+".events", n, yaml.SequenceNode, "a list of event names")
+		if !ok || l == nil {
+			return nil
+		}
+		var out []string
+		for _, it := range l.Content {
+			if v, ok := d.str(path+".events", it); ok {
+				out = append(out, v)
+			}
+		}
+		return out
 	}
 	return nil
-}
-
-func (d *decoder) stringList(path string, n *yaml.Node, what string) []string {
-	l, ok := d.structured(path, n, yaml.SequenceNode, what)
-	if !ok || l == nil {
-		return nil
-	}
-	var out []string
-	for _, it := range l.Content {
-		if v, ok := d.str(path, it); ok {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 type webhookYAML struct {

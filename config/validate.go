@@ -2,8 +2,10 @@ package config
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -151,6 +153,17 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	}
 	k.positive("calendar.max_reservation_days", c.Calendar.MaxReservationDays)
 
+	if c.Forms.URL != nil && k.ok("forms.url") {
+		if u, err := url.Parse(*c.Forms.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("forms.url", "expected the absolute http(s) URL of the Byroapi endpoint, e.g. http://byroapi:8080/api/v1/forms, got %q", *c.Forms.URL)
+		}
+	}
+	k.restAPI(c)
+}
+
+// restAPI checks the rest_api section.
+func (k checker) restAPI(c *Config) {
+	p := k.p
 	if k.ok("rest_api.port") && (c.RESTAPI.Port < 0 || c.RESTAPI.Port > 65535) {
 		p.add("rest_api.port", "must be 0 to 65535, got %d", c.RESTAPI.Port)
 	}
@@ -159,6 +172,91 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}
+	k.listenAddr("rest_api.addr", c.RESTAPI.Addr)
+	k.tls(c.RESTAPI.TLS)
+	if u := c.RESTAPI.PublicURL; u != nil && k.ok("rest_api.public_url") {
+		k.publicURL(u)
+	}
+	if k.ok("rest_api.trusted_proxies") {
+		for i, cidr := range c.RESTAPI.TrustedProxies {
+			if _, err := netip.ParsePrefix(strings.TrimSpace(cidr)); err != nil {
+				p.add(fmt.Sprintf("rest_api.trusted_proxies[%d]", i), "expected a CIDR such as 10.0.0.0/8 or 192.0.2.7/32, got %q", cidr)
+			}
+		}
+	}
+}
+
+// listenAddr accepts what the server can listen on: an IP address, a host
+// name, or "" for every interface; never a port or a URL.
+func (k checker) listenAddr(path, s string) {
+	if !k.ok(path) || s == "" {
+		return
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return
+	}
+	if hostName(s) && strings.ContainsFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }) {
+		return
+	}
+	k.p.add(path, "expected an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name, without a port (that is rest_api.port), got %q", s)
+}
+
+// hostName reports whether s is made of DNS labels: letters, digits and
+// hyphens separated by dots.
+func hostName(s string) bool {
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// tls checks that the certificate and key are readable and a pair, as
+// serving HTTPS will need them.
+func (k checker) tls(t TLS) {
+	if !k.ok("rest_api.tls") {
+		return
+	}
+	switch {
+	case t.CertFile == nil && t.KeyFile == nil:
+		return
+	case t.KeyFile == nil:
+		k.p.add("rest_api.tls", "cert_file is set but key_file is not; give both to serve HTTPS")
+		return
+	case t.CertFile == nil:
+		k.p.add("rest_api.tls", "key_file is set but cert_file is not; give both to serve HTTPS")
+		return
+	}
+	cert, errCert := os.ReadFile(*t.CertFile)
+	if errCert != nil {
+		k.p.add("rest_api.tls.cert_file", "cannot read the certificate: %v", errCert)
+	}
+	key, errKey := os.ReadFile(*t.KeyFile)
+	if errKey != nil {
+		k.p.add("rest_api.tls.key_file", "cannot read the private key: %v", errKey)
+	}
+	if errCert == nil && errKey == nil {
+		if _, err := tls.X509KeyPair(cert, key); err != nil {
+			k.p.add("rest_api.tls", "%s and %s are not a usable certificate and private key (PEM): %v", *t.CertFile, *t.KeyFile, err)
+		}
+	}
+}
+
+// publicURL accepts an absolute http(s) URL without query or fragment and
+// drops a trailing "/", so that links are made by appending a path.
+func (k checker) publicURL(s *string) {
+	u, err := url.Parse(*s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		k.p.add("rest_api.public_url", "expected the absolute http(s) URL people reach the service at, e.g. https://moffman.example.com, got %q", *s)
+		return
+	}
+	*s = strings.TrimRight(*s, "/")
 }
 
 // caldav checks the caldav section and reads caldav.password_file.

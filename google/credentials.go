@@ -287,3 +287,18 @@ func (c *Calendar) CredentialsError() error { return c.tokens.err() }
 
 // CredentialsError is [Calendar.CredentialsError] for Sheets.
 func (d *Directory) CredentialsError() error { return d.tokens.err() }
+
+// CheckKey checks a service-account key file's content as NewCalendar and
+// NewSheets will use it, without calling Google: JSON, a service-account
+// key with a client_email, and a private key the token exchange can sign
+// with. It returns the account's e-mail.
+func CheckKey(key []byte) (string, error) {
+	account, err := serviceAccount(key)
+	if err != nil {
+		return "", err
+	}
+	if _, err := newTokens(key, account, calendarScope); err != nil {
+		return "", err
+	}
+	return account, nil
+}

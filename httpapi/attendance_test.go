@@ -62,7 +62,7 @@ func TestAttendanceEndpointErrors(t *testing.T) {
 		detail string
 	}{
 		{"/api/v1/offices/prague/attendance", 400, "from and to are required"},
-		{"/api/v1/offices/prague/attendance?from=2026-12-01&to=tomorrow", 400, `to must be a real date as YYYY-MM-DD, got "tomorrow"`},
+		{"/api/v1/offices/prague/attendance?from=2026-12-01&to=tomorrow", 400, `to must be a real date from 0001-01-01 to 9999-12-31 as YYYY-MM-DD, got "tomorrow"`},
 		{"/api/v1/offices/prague/attendance?from=2026-12-08&to=2026-12-01", 400, "to (2026-12-01) must be after from (2026-12-08)"},
 		{"/api/v1/offices/prague/attendance?from=2026-01-01&to=2027-06-01", 400, "the window from 2026-01-01 to 2027-06-01 spans 516 days; at most 366"},
 		{"/api/v1/offices/nowhere/attendance?from=2026-12-01&to=2026-12-08", 404, `unknown office "nowhere"`},

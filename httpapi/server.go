@@ -12,6 +12,7 @@ import (
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/auth"
+	"github.com/moffman/moffman/internal/forwarded"
 )
 
 // MaxBodyBytes bounds a request body.
@@ -42,10 +43,13 @@ type Server struct {
 	Web            http.Handler    // nil: no web page at / (it serves /, /login, /logout, /static/)
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Proxies says whose X-Forwarded-* headers to believe; the zero
+	// value believes nobody's.
+	Proxies forwarded.Policy
 }
 
 // Handler returns the routes of the table (see routes) wrapped in request
-// logging.
+// logging, behind the proxies Proxies trusts.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	allowed := map[string][]string{} // the methods of each API path
@@ -70,7 +74,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(path, s.handle(scope, methodNotAllowed(strings.Join(methods, ", "))))
 	}
-	return s.logRequests(mux)
+	return s.Proxies.Handler(s.logRequests(mux))
 }
 
 // methodNotAllowed answers 405 naming the methods a path allows.
@@ -136,6 +140,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if name := tokenName(); name != "" {
 			attrs = append(attrs, slog.String("token", name))
 		}
+		attrs = append(attrs, slog.String("client", forwarded.From(r).Client))
 		if s.Observer != nil {
 			s.Observer.ObserveRequest(r.Pattern, r.Method, rec.status, time.Since(start))
 		}

@@ -109,6 +109,7 @@ type Store struct {
 
 	clock   func() time.Time
 	account string
+	openOS  openOS // nil: os.OpenFile (openerr.go)
 
 	insertEvent, patchEvent, cancelEvent, eventExists *sql.Stmt
 	getEvent, maxSeq, listWindow, listChanges         *sql.Stmt
@@ -200,14 +201,25 @@ func (s *Store) openFile(ctx context.Context, path string) error {
 	if err := checkForeign(ctx, path); err != nil {
 		return err
 	}
+	if err := s.checkWritable(path); err != nil {
+		return err
+	}
 	base, err := fileURI(path)
 	if err != nil {
 		return err
 	}
 	s.w, err = openDB(ctx, base+"?_txlock=immediate&_pragma=busy_timeout(5000)"+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)", 1)
+	if damaged(err) {
+		return damagedError(path, err)
+	}
 	if err != nil {
 		return moffman.WrapError(moffman.Invalid, err, "cannot open general.storage_path %q", path)
+	}
+	// On the writer: the last connection to close removes the -wal and
+	// -shm files it made, which a read-only one cannot.
+	if err := checkIntact(ctx, s.w, path); err != nil {
+		return err
 	}
 	s.r, err = openDB(ctx, base+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)", max(4, runtime.GOMAXPROCS(0)))
 	if err != nil {
@@ -253,7 +265,7 @@ func checkForeign(ctx context.Context, path string) error {
 		return nil
 	}
 	if err != nil {
-		return moffman.WrapError(moffman.Invalid, err, "cannot read general.storage_path %q", path)
+		return accessError(path, err)
 	}
 	head := make([]byte, len(sqliteHeader))
 	n, err := io.ReadFull(f, head)
@@ -281,9 +293,11 @@ func checkForeign(ctx context.Context, path string) error {
 	var appID, tables int
 	err = db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
 		(SELECT count(*) FROM sqlite_schema)`).Scan(&appID, &tables)
-	if err != nil {
-		return moffman.WrapError(moffman.Invalid, err, "general.storage_path %q is not a readable SQLite database; "+
-			"set general.storage_path to a new file, e.g. moffman.db, or move that file away", path)
+	switch {
+	case damaged(err):
+		return damagedError(path, err) // an SQLite header, but not an SQLite file behind it
+	case err != nil:
+		return accessError(path, err)
 	}
 	return checkMarker(path, appID, tables)
 }

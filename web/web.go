@@ -34,6 +34,7 @@ type Handler struct {
 	Auth         *auth.Auth       // nil or no tokens: the page is open
 	Now          func() time.Time // nil: time.Now; "today" is its date
 	Logger       *slog.Logger
+	PublicURL    string // rest_api.public_url without a trailing "/"; "": links are relative
 
 	once  sync.Once
 	mux   http.Handler

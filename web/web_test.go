@@ -250,3 +250,25 @@ func signIn(t *testing.T, srv *httptest.Server, secret string) string {
 	}
 	return c[0].Name + "=" + c[0].Value
 }
+
+// The first and last weeks of the date range show their days, without a
+// link past the range; a week of year 0 is refused naming week.
+func TestWeeksAtTheEndsOfTheDateRange(t *testing.T) {
+	t.Parallel()
+	srv := site(t)
+	resp, body := send(t, "GET", srv.URL+"/?office=prague&week=9999-12-29", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="day-9999-12-27"`) || !strings.Contains(body, `id="day-9999-12-30"`) ||
+		strings.Contains(body, `id="day-9999-12-31"`) || strings.Contains(body, `rel="next"`) || !strings.Contains(body, `rel="prev"`) ||
+		!strings.Contains(body, "27 – 30 Dec 9999") {
+		t.Errorf("last week: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = send(t, "GET", srv.URL+"/?office=prague&week=0001-01-03", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `id="day-0001-01-01"`) || !strings.Contains(body, `id="day-0001-01-07"`) ||
+		strings.Contains(body, `rel="prev"`) || !strings.Contains(body, `href="/?office=prague&amp;week=0001-01-08" rel="next"`) {
+		t.Errorf("first week: %d\n%s", resp.StatusCode, body)
+	}
+	resp, body = send(t, "GET", srv.URL+"/?office=prague&week=0000-12-31", nil)
+	if resp.StatusCode != 400 || !strings.Contains(body, "week must be a real date from 0001-01-01 to 9999-12-31") || strings.Contains(body, "to must") {
+		t.Errorf("year 0: %d\n%s", resp.StatusCode, body)
+	}
+}

@@ -17,7 +17,7 @@ type weekPage struct {
 	Offices       []link
 	Heading       string // "30 Nov – 6 Dec 2026"
 	WeekNumber    int
-	Prev, Next    string
+	Prev, Next    string // "" at the ends of the date range
 	Today         string
 	IsCurrentWeek bool
 	Days          []dayView
@@ -77,9 +77,9 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		}
 		day = t
 	}
-	monday := mondayOf(day)
-	sunday := monday.AddDate(0, 0, 6)
-	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), monday.AddDate(0, 0, 7).Format(moffman.DateLayout))
+	monday, end := weekOf(day)
+	sunday := end.AddDate(0, 0, -1)
+	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), end.Format(moffman.DateLayout))
 	if err != nil {
 		status := httpstatus.Of(err)
 		if status >= 500 {
@@ -99,13 +99,12 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		layout:        layout{CSS: h.css, SignedIn: h.Auth.Enabled()},
 		Office:        office,
 		Heading:       weekHeading(monday, sunday),
-		Prev:          weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout)),
-		Next:          weekURL(office, monday.AddDate(0, 0, 7).Format(moffman.DateLayout)),
 		Today:         weekURL(office, ""),
 		IsCurrentWeek: monday.Equal(mondayOf(today)),
-		FeedURL:       "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
+		FeedURL:       h.PublicURL + "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
 		FeedNeedsKey:  h.Auth.Enabled(),
 	}
+	page.Prev, page.Next = weekLinks(office, monday, end)
 	_, page.WeekNumber = monday.ISOWeek()
 	page.Title = fmt.Sprintf("Who's in: %s, week %d", office, page.WeekNumber)
 	for _, o := range offices {
@@ -131,6 +130,30 @@ func dayViews(days []moffman.AttendanceDay, monday, today time.Time) []dayView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// weekOf is the week holding day, [monday, end): the last week of 9999
+// ends at moffman.LastDate, the last end anything can be listed to.
+func weekOf(day time.Time) (monday, end time.Time) {
+	monday = mondayOf(day)
+	end = monday.AddDate(0, 0, 7)
+	if last, _ := time.Parse(moffman.DateLayout, moffman.LastDate); end.After(last) {
+		end = last
+	}
+	return monday, end
+}
+
+// weekLinks are the links to the weeks before and after [monday, end),
+// "" past the ends of the date range. 0001-01-01 is a Monday, so the
+// first week is whole.
+func weekLinks(office string, monday, end time.Time) (prev, next string) {
+	if first, _ := time.Parse(moffman.DateLayout, moffman.FirstDate); monday.After(first) {
+		prev = weekURL(office, monday.AddDate(0, 0, -7).Format(moffman.DateLayout))
+	}
+	if last, _ := time.Parse(moffman.DateLayout, moffman.LastDate); end.Before(last) {
+		next = weekURL(office, end.Format(moffman.DateLayout))
+	}
+	return prev, next
 }
 
 // mondayOf is the Monday of the ISO week holding day.

@@ -91,7 +91,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Reservations: reservations, Directory: directory, Reloader: a.reloader, Sync: a.manual,
 		Notifications: a.notificationStatus,
 		Auth:          auth.NewAuth(tokens), Logger: logger,
-		Observer: mets, MetricsHandler: mets.Handler(),
+		Observer: mets, MetricsHandler: mets.Handler(), Proxies: proxyPolicy(cfg),
 		Ready: func(ctx context.Context) error {
 			if err := state.Ping(ctx); err != nil {
 				return fmt.Errorf("the store does not answer: %w", err)
@@ -108,7 +108,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		},
 	}
 	// The "who's in" page at / reads the same services and accepts the same tokens.
-	api.Web = &web.Handler{Directory: directory, Reservations: reservations, Auth: api.Auth, Logger: logger}
+	api.Web = &web.Handler{Directory: directory, Reservations: reservations, Auth: api.Auth, Logger: logger, PublicURL: publicURL(cfg)}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -167,7 +167,7 @@ func (a *app) Run(ctx context.Context) error {
 		a.logger.Warn("the API is open to anyone who reaches " + ln.Addr().String() + ": configure rest_api.tokens, or listen on 127.0.0.1")
 	}
 	a.logger.Info("moffman started", "version", buildVersion(), "backend", a.backend.description,
-		"address", "http://"+ln.Addr().String(), "offices", len(a.reloader.Directory.Offices()))
+		"address", a.scheme()+"://"+ln.Addr().String(), "offices", len(a.reloader.Directory.Offices()))
 
 	// The background work stops with ctx, or when the server fails; a sync
 	// step under way finishes first (ManualSync runs each step to its end).
@@ -205,7 +205,7 @@ func (a *app) lead(ctx context.Context) {
 // gracefully.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- a.server.Serve(ln) }()
+	go func() { serveErr <- a.serveOn(ln) }()
 	select {
 	case err := <-serveErr:
 		return err // Serve returns only on a failure before Shutdown

@@ -32,6 +32,7 @@ Usage:
   moffman [--config FILE] [--section--key VALUE ...]   run the service
   moffman --get-config-template FILE                   write the commented default configuration
   moffman --check-config [--config FILE] [...]         validate and print the effective configuration
+  moffman backup [--config FILE] [...] FILE            copy the embedded store to FILE while it runs
   moffman --version | --help
 
 Every configuration key can also be set with an environment variable
@@ -42,6 +43,9 @@ Later layers win: defaults < --config file < environment < options.
 // run is the whole program; main only supplies the process's context,
 // arguments, environment and output streams.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "backup" {
+		return runBackup(ctx, args[1:], environ, stdout, stderr)
+	}
 	return runWith(ctx, args, environ, stdout, stderr, backendOptions{})
 }
 
@@ -76,6 +80,9 @@ func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	cfg, err := config.Load(config.LoadOptions{File: *configFile, Environ: environ, Args: overrides})
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%v", err)
+	}
+	if err := startChecks(ctx, cfg); err != nil {
+		return err
 	}
 	if *checkConfig {
 		out, err := cfg.Masked()

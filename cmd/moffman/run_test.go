@@ -20,7 +20,7 @@ import (
 	"github.com/moffman/moffman/internal/testlog"
 )
 
-var addressRE = regexp.MustCompile(`address=(http://[0-9.:]+)`)
+var addressRE = regexp.MustCompile(`address=(https?://[0-9.:]+)`)
 
 // startService runs run() with the given arguments until the test ends and
 // returns the service's base URL and its log.
