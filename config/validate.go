@@ -132,6 +132,9 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 		p.add("rest_api.port", "must be 0 to 65535, got %d", c.RESTAPI.Port)
 	}
 	k.tokens(c.RESTAPI.Tokens)
+	if k.ok("forms.timeout") && c.Forms.Timeout <= 0 {
+		p.add("forms.timeout", "must be greater than 0 seconds, got %v", c.Forms.Timeout.Seconds())
+	}
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}
