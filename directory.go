@@ -97,6 +97,19 @@ func (d *Directory) ManualUser(email string) (Person, bool) {
 	return p, ok
 }
 
+// ManualUserEmails returns the e-mails of every manual user, lower-case and
+// sorted.
+func (d *Directory) ManualUserEmails() []string {
+	d.mu.RLock()
+	out := make([]string, 0, len(d.users))
+	for email := range d.users {
+		out = append(out, email)
+	}
+	d.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}
+
 // ManualUserCount is the number of known manual users.
 func (d *Directory) ManualUserCount() int {
 	d.mu.RLock()

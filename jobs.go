@@ -2,6 +2,7 @@ package moffman
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -22,34 +23,45 @@ import (
 type outcome string
 
 const (
-	eventGone        outcome = "event gone"         // the calendar answers NotFound for it
-	eventCancelled   outcome = "event cancelled"    // before its form went out
+	eventCancelled   outcome = "event cancelled"    // the calendar returns it with status cancelled
 	alreadyApproved  outcome = "already approved"   // by an earlier attempt or by a person
 	creatorNotManual outcome = "creator not manual" // removed from the manual users since detection
 	formDelivered    outcome = "form delivered"     // or no form is configured
+	formUnknown      outcome = "form outcome unknown too often"
 	eventApproved    outcome = "event approved"
 )
 
 // jobFlow is the whole manual flow: for each step, the function that
-// performs it and the step each of its outcomes leads to.
+// performs it and the step each of its outcomes leads to. An event the
+// calendar cannot show now (NotFound, Forbidden: unshared, say) is a
+// failed step, retried with backoff: only a cancelled event drops a job.
 var jobFlow = map[JobStep]struct {
 	run  func(m *ManualSync, ctx context.Context, a *attempt) (outcome, error)
 	next map[outcome]JobStep
 }{
 	StepDetected: {(*ManualSync).deliverForm, map[outcome]JobStep{
-		eventGone:        StepDropped,
 		eventCancelled:   StepDropped,
 		alreadyApproved:  StepDone,
 		creatorNotManual: StepDropped,
 		formDelivered:    StepFormDelivered,
+		formUnknown:      StepNeedsOperator,
 	}},
 	StepFormDelivered: {(*ManualSync).approve, map[outcome]JobStep{
-		eventGone:       StepDropped,
+		eventCancelled:  StepDropped,
 		alreadyApproved: StepDone,
 		eventApproved:   StepDone,
 	}},
-	// StepDone and StepDropped are final: Job.Finished.
+	// StepNeedsOperator runs nothing: RetryJob moves it back to
+	// StepDetected. StepDone and StepDropped are final: Job.Finished.
 }
+
+// Unknown form outcomes: a form request whose answer never came may have
+// been delivered, so it is repeated only after unknownOutcomeWait, and
+// after maxUnknownOutcomes such requests the job waits for an operator.
+const (
+	unknownOutcomeWait = 10 * time.Minute
+	maxUnknownOutcomes = 3
+)
 
 // attempt is one go at a job. The event is read once at its start, so all
 // steps of the attempt act on the same event, and a job resumed after a
@@ -58,8 +70,9 @@ var jobFlow = map[JobStep]struct {
 type attempt struct {
 	job  Job
 	ev   Event
-	gone bool // the event could not be read: NotFound
-	lost bool // the job's claim no longer holds: another replica has it
+	gone bool   // the event could not be read: NotFound
+	lost bool   // the job's claim no longer holds: another replica has it
+	note string // kept as the job's LastError when the step succeeds
 	log  *slog.Logger
 }
 
@@ -75,7 +88,7 @@ func (m *ManualSync) ProcessDueJobs(ctx context.Context) (int, error) {
 	for range m.concurrency() {
 		g.Go(func() error {
 			for ctx.Err() == nil {
-				jobs, err := m.Store.ClaimJobs(ctx, m.now(), 1, m.holder(), claimFor)
+				jobs, err := m.Store.ClaimJobs(ctx, m.now(), 1, m.holder(), m.claimFor())
 				if err != nil || len(jobs) == 0 {
 					return err
 				}
@@ -105,7 +118,7 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 	// The read belongs to the attempt's first step: it runs under the
 	// same context and its failure is that step's failure.
 	first := true
-	for !a.job.Finished() && !a.lost && ctx.Err() == nil {
+	for !a.job.Finished() && a.job.Step != StepNeedsOperator && !a.lost && ctx.Err() == nil {
 		// A step under way runs to its end even when shutdown begins, so a
 		// form Byroapi accepted is recorded rather than sent again later;
 		// but never past the claim, after which another replica may take
@@ -128,7 +141,11 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 			return false, m.retryLater(ctx, a, err)
 		}
 		a.job.Step = next
-		a.job.Attempts, a.job.LastError = 0, "" // they describe failures of the step the job is at
+		// Attempts and errors describe failures of the step the job is at.
+		a.job.Attempts, a.job.LastError = 0, a.note
+		if next != StepNeedsOperator {
+			a.job.UnknownOutcomes = 0
+		}
 		if err := m.saveJob(ctx, a); err != nil {
 			return false, err
 		}
@@ -144,7 +161,7 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 // stepDeadline is when a step of the job must end: after stepTimeout, or
 // when its claim lapses if that is sooner.
 func (m *ManualSync) stepDeadline(job Job) time.Time {
-	deadline := time.Now().Add(stepTimeout)
+	deadline := time.Now().Add(m.stepTimeout())
 	if job.Claim.Holder != "" && job.Claim.Until.Before(deadline) {
 		return job.Claim.Until
 	}
@@ -156,7 +173,7 @@ func (m *ManualSync) stepDeadline(job Job) time.Time {
 // attempt stops there (a.lost), which is no store failure.
 func (m *ManualSync) saveJob(ctx context.Context, a *attempt) error {
 	sent := time.Now()
-	err := m.Store.SaveJob(context.WithoutCancel(ctx), a.job)
+	err := m.storeJob(ctx, a.job)
 	if IsCode(err, Conflict) {
 		a.log.WarnContext(ctx, "manual-event job is held by another replica now; its result is not recorded here",
 			"step", a.job.Step, "error", err)
@@ -167,14 +184,25 @@ func (m *ManualSync) saveJob(ctx context.Context, a *attempt) error {
 	return err
 }
 
-// readEvent reads the job's event for the attempt.
+// readEvent reads the job's event for the attempt. NotFound or Forbidden
+// fail the step like any other error: the calendar may be unshared for a
+// while, and the event is still there when access returns.
 func (m *ManualSync) readEvent(ctx context.Context, a *attempt) error {
 	ev, err := m.Calendar.Get(ctx, a.job.CalendarID, a.job.EventID)
-	if IsCode(err, NotFound) {
-		a.gone = true
-		return nil
+	if err != nil {
+		return unreachable(err)
 	}
 	a.ev = ev
+	a.job.EventUpdated = ev.Updated
+	return nil
+}
+
+// unreachable words a NotFound or Forbidden from the calendar as what it
+// means to the job: not reachable now.
+func unreachable(err error) error {
+	if IsCode(err, NotFound) || IsCode(err, Forbidden) {
+		return WrapError(Unavailable, err, "the event or its calendar is not reachable now; retrying")
+	}
 	return err
 }
 
@@ -184,33 +212,39 @@ func (m *ManualSync) runStep(ctx context.Context, a *attempt) (JobStep, error) {
 	if !ok {
 		return a.job.Step, fmt.Errorf("unknown job step %q", a.job.Step)
 	}
-	out := eventGone
-	if !a.gone {
-		var err error
-		if out, err = step.run(m, ctx, a); err != nil {
-			return a.job.Step, err
-		}
+	out, err := step.run(m, ctx, a)
+	if err != nil {
+		return a.job.Step, err
 	}
 	next, ok := step.next[out]
 	if !ok {
 		return a.job.Step, fmt.Errorf("job step %q has no transition for %q", a.job.Step, out)
 	}
-	if out == eventGone {
-		a.log.InfoContext(ctx, "manual event is gone; left alone", "step", a.job.Step)
-	}
 	return next, nil
 }
 
-// retryLater records a failed step and when to attempt it again.
+// retryLater records a failed step and when to attempt it again: after the
+// backoff, and no sooner than unknownOutcomeWait after a form request
+// whose outcome is unknown.
 func (m *ManualSync) retryLater(ctx context.Context, a *attempt, err error) error {
 	job := a.job
 	job.Attempts++
 	job.LastError = err.Error()
-	job.NextAttempt = m.now().Add(backoff(job.Attempts))
+	wait := backoff(job.Attempts)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		wait = max(wait, unknownOutcomeWait)
+	}
+	job.NextAttempt = m.now().Add(wait)
 	a.log.WarnContext(ctx, "manual-event step failed; will retry", "step", job.Step, "attempt", job.Attempts, "retry_at", job.NextAttempt, "error", err)
 	m.notifyStuck(ctx, job, a.ev)
 	a.job = job
 	return m.saveJob(ctx, a)
+}
+
+// storeJob stores a job, even when shutdown has begun, and reports to the
+// health record whether the store could write.
+func (m *ManualSync) storeJob(ctx context.Context, job Job) error {
+	return m.Health.storeWrite(m.Store.SaveJob(context.WithoutCancel(ctx), job))
 }
 
 // deliverForm has the approval form issued for a detected event, unless
@@ -227,6 +261,7 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 	person, ok := m.Directory.ManualUser(ev.CreatorEmail)
 	if !ok {
 		a.log.WarnContext(ctx, "creator is no longer a manual user; event left alone", "creator", ev.CreatorEmail)
+		a.job.EventUpdated = time.Time{} // detected again, once the creator is a manual user again
 		return creatorNotManual, nil
 	}
 	if m.Forms == nil {
@@ -236,7 +271,16 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 		return formDelivered, nil
 	}
 	if err := m.Forms.IssueForm(ctx, person, ev); err != nil {
-		return "", err
+		if !errors.Is(err, ErrOutcomeUnknown) {
+			return "", err
+		}
+		a.job.UnknownOutcomes++
+		if a.job.UnknownOutcomes < maxUnknownOutcomes {
+			return "", err
+		}
+		a.note = fmt.Sprintf("no answer to %d form requests; waiting for an operator (POST /api/v1/sync/jobs/{calendar_id}/{event_id}/retry): %v", a.job.UnknownOutcomes, err)
+		a.log.ErrorContext(ctx, "form requests had no answer; the job waits for an operator", "unknown_outcomes", a.job.UnknownOutcomes, "error", err)
+		return formUnknown, nil
 	}
 	a.log.InfoContext(ctx, "approval form delivered", "user", person.Email, "start", ev.Start, "end", ev.End)
 	m.update(m.officeOf(a.job), func(s *OfficeSyncStatus) { s.FormsDelivered++ })
@@ -247,7 +291,11 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 // approved colour.
 func (m *ManualSync) approve(ctx context.Context, a *attempt) (outcome, error) {
 	ev := a.ev
-	if !ev.IsManual() {
+	switch {
+	case ev.Status == StatusCancelled:
+		a.log.InfoContext(ctx, "manual event was cancelled after its form was sent; not approved")
+		return eventCancelled, nil
+	case !ev.IsManual():
 		return alreadyApproved, nil
 	}
 	name := ev.Summary
@@ -259,11 +307,8 @@ func (m *ManualSync) approve(ctx context.Context, a *attempt) (outcome, error) {
 		ColorID: &m.Colors.Approved,
 		Private: map[string]string{PropProcessed: "true", PropUserEmail: ev.CreatorEmail},
 	})
-	if IsCode(err, NotFound) {
-		return eventGone, nil
-	}
 	if err != nil {
-		return "", err
+		return "", unreachable(err)
 	}
 	a.log.InfoContext(ctx, "manual event approved", "user", ev.CreatorEmail, "start", ev.Start, "end", ev.End)
 	m.update(m.officeOf(a.job), func(s *OfficeSyncStatus) { s.EventsApproved++ })

@@ -3,6 +3,7 @@ package moffman
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +34,10 @@ type ManualSync struct {
 	Interval, JobPoll time.Duration
 	// Concurrency bounds the offices synced and the jobs processed at once.
 	Concurrency int
+	// StepTimeout bounds one step of a job (0: 5 minutes); keep it above
+	// the form service's timeout (forms.timeout).
+	StepTimeout time.Duration
+	Health      *Health // nil: readiness is not reported
 	Now         func() time.Time
 	Logger      *slog.Logger
 	// Holder names this process in job claims among replicas sharing the
@@ -48,6 +53,7 @@ type ManualSync struct {
 	anon   sync.Once // names the holder when Holder is ""
 
 	failures syncFailures // for sync.failing (notify.go)
+	users    manualUsers  // guarded by runMu
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -57,6 +63,7 @@ type OfficeSyncStatus struct {
 	LastRun        time.Time
 	LastDuration   time.Duration
 	LastError      string // "" when the last run succeeded
+	FailedRuns     int    // failed runs in a row; 0 after a success
 	FullSync       bool   // the last run listed the window, not changes
 	EventsSeen     int    // in the last run
 	ManualDetected int    // in the last run
@@ -68,11 +75,12 @@ type OfficeSyncStatus struct {
 const (
 	defaultConcurrency = 8
 	maxBackoff         = 5 * time.Minute
-	stepTimeout        = time.Minute
+	jobBatch           = 256
+	defaultStepTimeout = 5 * time.Minute
 	keepFinishedJobs   = 30 * 24 * time.Hour
-	// claimFor is how long a job's claim lasts from each save: twice a
-	// step, so a step is cut short by its claim only after a stall.
-	claimFor = 2 * stepTimeout
+	// maxFailedRuns is how many syncs of an office may fail in a row
+	// before the service reports itself not ready.
+	maxFailedRuns = 3
 )
 
 // Run syncs at once and then every Interval, and retries due jobs every
@@ -105,10 +113,13 @@ func (m *ManualSync) Run(ctx context.Context) error {
 }
 
 // RunOnce syncs every office, then processes the jobs that are due. Errors
-// are logged and kept in the status; the next run tries again.
+// are logged and kept in the status; the next run tries again. An office
+// whose calendar could not be subscribed is subscribed again first, so it
+// heals without a reload.
 func (m *ManualSync) RunOnce(ctx context.Context) {
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
+	m.noteManualUsers(ctx)
 	// No errgroup.WithContext: one office failing must not stop the others.
 	var g errgroup.Group
 	g.SetLimit(m.concurrency())
@@ -116,10 +127,10 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 		if ctx.Err() != nil {
 			break
 		}
-		if err := m.Directory.CalendarError(o.CalendarID); err != nil {
-			continue // not shared with the account: reported by the reload, retried after the next one
-		}
 		g.Go(func() error {
+			if err := m.resubscribe(ctx, o); err != nil {
+				return nil
+			}
 			if err := m.SyncOffice(ctx, o); err != nil && ctx.Err() == nil {
 				m.logger().ErrorContext(ctx, "manual-event sync failed", "office", o.Name, "calendar_id", o.CalendarID, "error", err)
 			}
@@ -127,6 +138,7 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 		})
 	}
 	_ = g.Wait() // every office logs its own error
+	m.saveManualUsers(ctx)
 	if _, err := m.ProcessDueJobs(ctx); err != nil && ctx.Err() == nil {
 		m.logger().ErrorContext(ctx, "processing manual-event jobs failed", "error", err)
 	}
@@ -137,27 +149,89 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 	}
 }
 
+// resubscribe subscribes an office calendar again when the last attempt
+// failed (Directory.CalendarError), and clears the error when it works. A
+// calendar still not accessible fails the office's run.
+func (m *ManualSync) resubscribe(ctx context.Context, o Office) error {
+	if m.Directory.CalendarError(o.CalendarID) == nil {
+		return nil
+	}
+	err := m.Calendar.Subscribe(ctx, o.CalendarID)
+	if err == nil {
+		m.Directory.SetCalendarError(o.CalendarID, nil)
+		m.logger().InfoContext(ctx, "office calendar is accessible again", "office", o.Name, "calendar_id", o.CalendarID)
+		return nil
+	}
+	if IsCode(err, NotFound) || IsCode(err, Upstream) {
+		m.Directory.SetCalendarError(o.CalendarID, err)
+	}
+	start := m.now()
+	m.record(o, start, detection{}, WrapError(ErrorCode(err), err, "the calendar %s is not accessible to the service account", o.CalendarID))
+	return err
+}
+
+// RetryJob sends a job that waits for an operator once more: it becomes
+// due at once and the next poll repeats its form request. NotFound for an
+// unknown job, Conflict for a job that is not waiting for an operator.
+func (m *ManualSync) RetryJob(ctx context.Context, calendarID, eventID string) (Job, error) {
+	job, err := m.Store.Job(ctx, calendarID, eventID)
+	if IsCode(err, NotFound) {
+		return Job{}, WrapError(NotFound, err, "no manual-event job for event %q of calendar %q", eventID, calendarID)
+	}
+	if err != nil {
+		return Job{}, err
+	}
+	if job.Step != StepNeedsOperator {
+		return job, Errorf(Conflict, "the job of event %q is at step %s, not waiting for an operator", eventID, job.Step)
+	}
+	// UnknownOutcomes stays: one more request without an answer waits for
+	// an operator again, so this sends the form once more, not three times.
+	job.Step, job.Attempts, job.LastError, job.NextAttempt = StepDetected, 0, "", m.now()
+	if err := m.storeJob(ctx, job); err != nil {
+		return Job{}, err
+	}
+	m.logger().InfoContext(ctx, "an operator retried a manual-event job", "office", job.OfficeID, "event_id", eventID)
+	return job, nil
+}
+
 // SyncOffice lists what changed in one office calendar since the stored
-// sync token (the window on the first run, or when the token expired) and
-// records a job for every new manual event, atomically with the next token.
+// sync token (the window on the first run, when the token expired, or once
+// after manual users were added) and records a job for every new manual
+// event, atomically with the next token.
 func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 	start := m.now()
 	d, err := m.detect(ctx, office, start)
-	m.update(office, func(s *OfficeSyncStatus) {
-		s.LastRun, s.LastDuration, s.FullSync = start, m.now().Sub(start), d.full
-		s.EventsSeen, s.ManualDetected, s.LastError = d.seen, d.detected, ""
-		if err != nil {
-			s.LastError = ErrorMessage(err)
-			if s.LastError == "internal error" {
-				s.LastError = err.Error()
-			}
-		}
-	})
+	m.record(office, start, d, err)
 	m.notifySync(ctx, office, start, err)
 	if err == nil && d.detected > 0 {
 		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", d.detected)
 	}
 	return err
+}
+
+// record keeps what a run of an office did in its status, and tells the
+// health record when the office has failed too many runs in a row.
+func (m *ManualSync) record(office Office, start time.Time, d detection, err error) {
+	var failed int
+	m.update(office, func(s *OfficeSyncStatus) {
+		before := s.FailedRuns
+		s.LastRun, s.LastDuration, s.FullSync = start, m.now().Sub(start), d.full
+		s.EventsSeen, s.ManualDetected, s.LastError, s.FailedRuns = d.seen, d.detected, "", 0
+		if err != nil {
+			s.LastError = ErrorMessage(err)
+			if s.LastError == "internal error" {
+				s.LastError = err.Error()
+			}
+			s.FailedRuns = before + 1
+		}
+		failed = s.FailedRuns
+	})
+	reason := "sync of office " + office.Name
+	if failed > maxFailedRuns {
+		m.Health.Set(reason, fmt.Sprintf("failed %d times in a row: %v", failed, err))
+	} else {
+		m.Health.Clear(reason)
+	}
 }
 
 // detection is what one sync of an office found.
@@ -183,13 +257,16 @@ func (m *ManualSync) detect(ctx context.Context, office Office, start time.Time)
 		}
 		if _, ok := m.Directory.ManualUser(ev.CreatorEmail); ok {
 			jobs = append(jobs, Job{CalendarID: office.CalendarID, EventID: ev.ID, OfficeID: office.Name,
-				Step: StepDetected, NextAttempt: start, Created: start})
+				Step: StepDetected, NextAttempt: start, Created: start, EventUpdated: ev.Updated})
 		}
 	}
-	if err := m.Store.CommitSync(ctx, office.CalendarID, jobs, d.next); err != nil {
+	if err := m.Health.storeWrite(m.Store.CommitSync(ctx, office.CalendarID, jobs, d.next)); err != nil {
 		return d, err
 	}
 	d.detected = len(jobs)
+	if d.full {
+		m.users.listed(office.CalendarID)
+	}
 	return d, nil
 }
 
@@ -202,7 +279,7 @@ func (m *ManualSync) listChanges(ctx context.Context, office Office, start time.
 	if err != nil {
 		return nil, d, err
 	}
-	if token != "" {
+	if token != "" && !m.users.needsFullListing(cal) {
 		events, next, err := ListAll(ctx, m.Calendar, cal, ListQuery{SyncToken: token})
 		if !IsCode(err, Gone) {
 			d.next = next
@@ -251,6 +328,17 @@ func (m *ManualSync) update(o Office, f func(*OfficeSyncStatus)) {
 		m.status[o.Name] = s
 	}
 	f(s)
+}
+
+// claimFor is how long a job's claim lasts from each save: twice a step,
+// so a step is cut short by its claim only after a stall.
+func (m *ManualSync) claimFor() time.Duration { return 2 * m.stepTimeout() }
+
+func (m *ManualSync) stepTimeout() time.Duration {
+	if m.StepTimeout > 0 {
+		return m.StepTimeout
+	}
+	return defaultStepTimeout
 }
 
 func (m *ManualSync) concurrency() int {

@@ -104,7 +104,8 @@ type DirectorySource interface {
 
 // FormIssuer has an approval form filled and e-mailed for a manual event
 // (Byroapi). An error means the form was not delivered and the request may
-// be repeated.
+// be repeated, unless it wraps ErrOutcomeUnknown: then the request may have
+// been delivered, and the sync repeats it only sparingly (jobs.go).
 type FormIssuer interface {
 	IssueForm(ctx context.Context, person Person, ev Event) error
 }
@@ -116,13 +117,17 @@ type StateStore interface {
 	// SyncToken returns the stored sync token of a calendar, "" if none.
 	SyncToken(ctx context.Context, calendarID string) (string, error)
 
-	// CommitSync atomically adds the jobs whose keys are new (existing
-	// jobs, finished ones included, are left as they are) and stores the
-	// calendar's next sync token ("" clears it).
+	// CommitSync atomically adds the jobs whose keys are new and stores
+	// the calendar's next sync token ("" clears it). Existing jobs,
+	// finished ones included, are left as they are, with one exception: a
+	// dropped job whose EventUpdated is before the new job's is replaced
+	// by the new job, so an event restored after its cancellation (it
+	// comes back with a newer updated time) is processed again.
 	CommitSync(ctx context.Context, calendarID string, jobs []Job, nextToken string) error
 
 	// DueJobs returns up to limit (<= 0: all) unfinished jobs whose
-	// NextAttempt is not after now, oldest first, claimed or not.
+	// NextAttempt is not after now, oldest first, claimed or not. Jobs
+	// waiting for an operator (StepNeedsOperator) are never due.
 	DueJobs(ctx context.Context, now time.Time, limit int) ([]Job, error)
 
 	// ClaimJobs claims for holder, each for claimFor, up to limit (<= 0:
@@ -142,7 +147,12 @@ type StateStore interface {
 	// ending every step by Claim.Until.
 	ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]Job, error)
 
-	// SaveJob stores the job's new step, attempts, error and next attempt.
+	// Job returns the job of an event, finished or not. NotFound when
+	// there is none.
+	Job(ctx context.Context, calendarID, eventID string) (Job, error)
+
+	// SaveJob stores the job's new step, attempts, error, next attempt,
+	// unknown outcomes and event time. NotFound when no job has its key.
 	// A job with a Claim is saved only while that claim holds: no other
 	// claim has replaced it (same holder and token) and it was not
 	// released; a lapsed claim nobody took over still holds. Else
@@ -158,8 +168,16 @@ type StateStore interface {
 	// again unchanged, or it would be detected anew.
 	PruneJobs(ctx context.Context, finishedBefore time.Time) (int, error)
 
-	// JobStats summarises the unfinished jobs per office.
+	// JobStats summarises the unfinished jobs per office, those waiting
+	// for an operator included (counted in Pending and listed).
 	JobStats(ctx context.Context) (map[string]JobStats, error)
+
+	// ManualUsers returns the e-mails last stored by SaveManualUsers: the
+	// manual users whose events every office was searched for. ok is
+	// false when none were stored. The sync compares them with the
+	// directory to search the calendars again for users added late.
+	ManualUsers(ctx context.Context) (emails []string, ok bool, err error)
+	SaveManualUsers(ctx context.Context, emails []string) error
 
 	// SaveDirectory and LoadDirectory keep the last good spreadsheet lists,
 	// so a restart while the spreadsheet is unreachable still knows them.
@@ -172,10 +190,13 @@ type StateStore interface {
 type JobStep string
 
 // A job moves detected → form delivered → done; dropped when its event was
-// cancelled before the form went out. jobFlow (jobs.go) has every transition.
+// cancelled; needs_operator when its form request's outcome stayed unknown
+// too often (only an operator's retry moves it on). jobFlow (jobs.go) has
+// every transition.
 const (
 	StepDetected      JobStep = "detected"
 	StepFormDelivered JobStep = "form_delivered"
+	StepNeedsOperator JobStep = "needs_operator"
 	StepDone          JobStep = "done"
 	StepDropped       JobStep = "dropped"
 )
@@ -191,6 +212,14 @@ type Job struct {
 	LastError   string
 	NextAttempt time.Time
 	Created     time.Time
+	// UnknownOutcomes counts the form requests of this job whose answer
+	// never came (ErrOutcomeUnknown).
+	UnknownOutcomes int
+	// EventUpdated is the event's updated time as the job last saw it
+	// (zero: any newer listing may re-open a dropped job); CommitSync
+	// compares it to re-open a job dropped for a cancelled event.
+	EventUpdated time.Time
+
 	// Claim is set on jobs from ClaimJobs; zero otherwise.
 	Claim JobClaim
 }
@@ -215,7 +244,8 @@ func (j Job) Finished() bool { return j.Step == StepDone || j.Step == StepDroppe
 
 // JobStats summarises unfinished jobs.
 type JobStats struct {
-	Pending   int
-	Oldest    time.Time // zero when Pending is 0
-	LastError string
+	Pending       int
+	Oldest        time.Time // zero when Pending is 0
+	LastError     string
+	NeedsOperator []Job // waiting for an operator's retry, oldest first
 }

@@ -57,6 +57,10 @@ type Reservations struct {
 	Colors    Colors
 	// MaxDays bounds the length of one reservation; 0 means no limit.
 	MaxDays int
+	// Account is the e-mail the calendars must be shared with, named in
+	// the errors of an office whose calendar is not accessible.
+	Account string
+	Health  *Health // nil: store failures are not reported for readiness
 	Logger  *slog.Logger
 	// Notifier records reservation.* notifications; nil: none (notify.go).
 	Notifier Notifier
@@ -113,9 +117,38 @@ func (s *Reservations) office(officeID string) (Office, error) {
 		return Office{}, Errorf(NotFound, "unknown office %q; GET /api/v1/offices lists the known ones", officeID)
 	}
 	if err := s.Directory.CalendarError(o.CalendarID); err != nil {
-		return Office{}, WrapError(Unavailable, err, "the calendar of office %q (%s) is not accessible to the service account; share it with the account and call /api/v1/config_update", o.Name, o.CalendarID)
+		return Office{}, s.inaccessible(o, err)
 	}
 	return o, nil
+}
+
+// inaccessible is the error of an office whose calendar the account cannot
+// use: Unavailable, as it heals when the calendar is shared again.
+func (s *Reservations) inaccessible(o Office, err error) error {
+	account := s.Account
+	if account == "" {
+		account = "the service account"
+	}
+	return WrapError(Unavailable, err, "the calendar %s of office %q is not accessible to %s; share it with that account (make changes to events), then try again", o.CalendarID, o.Name, account)
+}
+
+// calendarFailure tells a missing event from a calendar the account cannot
+// reach, which the backends both answer with NotFound (Forbidden when the
+// account may read but not write). It returns nil when err is about the
+// event itself, the error to answer otherwise.
+func (s *Reservations) calendarFailure(ctx context.Context, o Office, err error) error {
+	if IsCode(err, Forbidden) {
+		return s.inaccessible(o, err)
+	}
+	if !IsCode(err, NotFound) {
+		return err
+	}
+	day := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, probe := s.Calendar.List(ctx, o.CalendarID, ListQuery{TimeMin: day, TimeMax: day.Add(time.Hour), MaxResults: 1})
+	if IsCode(probe, NotFound) || IsCode(probe, Forbidden) {
+		return s.inaccessible(o, err)
+	}
+	return nil
 }
 
 // Reserve registers a pending reservation or approves one, as the Python
@@ -138,10 +171,14 @@ func (s *Reservations) Reserve(ctx context.Context, req ReservationRequest) (Res
 	} else {
 		ev, err = s.insertPending(ctx, office.CalendarID, id, req)
 	}
+	s.Health.storeWrite(err)
 	if err == nil {
 		err = s.notifyReservation(ctx, office, ev)
 	}
 	if err != nil {
+		if failure := s.calendarFailure(ctx, office, err); failure != nil {
+			return Reservation{}, failure
+		}
 		return Reservation{}, err
 	}
 	return toReservation(office.Name, ev), nil
@@ -207,11 +244,11 @@ func (s *Reservations) Get(ctx context.Context, officeID, id string) (Reservatio
 		return Reservation{}, err
 	}
 	ev, err := s.Calendar.Get(ctx, office.CalendarID, id)
-	if IsCode(err, NotFound) {
-		return Reservation{}, Errorf(NotFound, "no reservation %q in office %q", id, officeID)
-	}
 	if err != nil {
-		return Reservation{}, err
+		if failure := s.calendarFailure(ctx, office, err); failure != nil {
+			return Reservation{}, failure
+		}
+		return Reservation{}, Errorf(NotFound, "no reservation %q in office %q", id, officeID)
 	}
 	return toReservation(office.Name, ev), nil
 }
@@ -229,6 +266,9 @@ func (s *Reservations) List(ctx context.Context, officeID, from, to string, incl
 	events, _, err := ListAll(ctx, s.Calendar, office.CalendarID, ListQuery{
 		TimeMin: min, TimeMax: max, ShowDeleted: includeCancelled, MaxResults: 2500,
 	})
+	if IsCode(err, NotFound) || IsCode(err, Forbidden) {
+		return nil, s.inaccessible(office, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +289,11 @@ func (s *Reservations) Cancel(ctx context.Context, officeID, id string) error {
 		return err
 	}
 	err = s.Calendar.Delete(ctx, office.CalendarID, id)
-	if IsCode(err, NotFound) {
+	s.Health.storeWrite(err)
+	if err != nil {
+		if failure := s.calendarFailure(ctx, office, err); failure != nil {
+			return failure
+		}
 		return Errorf(NotFound, "no reservation %q in office %q", id, officeID)
 	}
 	if err == nil {

@@ -13,12 +13,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/moffman/moffman"
@@ -30,9 +33,10 @@ import (
 const (
 	DefaultDateFormat           = "DD.MM.YYYY"
 	DefaultAttachmentDateFormat = "YYYY-MM-DD"
-	// DefaultTimeout bounds a form request whose context has no deadline,
-	// so a hanging Byroapi cannot stall the manual-event loop.
-	DefaultTimeout = 30 * time.Second
+	// DefaultTimeout bounds a form request when Config.Timeout is 0
+	// (forms.timeout), so a hanging Byroapi cannot stall the manual-event
+	// loop. Byroapi renders a PDF and sends an e-mail: give it time.
+	DefaultTimeout = 120 * time.Second
 )
 
 // Config is the forms section of the configuration. Keys named in errors are
@@ -48,6 +52,9 @@ type Config struct {
 	// and "" are sent as they are (null and ""), as Python did with a
 	// falsy value.
 	Attachments *string
+	// Timeout bounds one form request (forms.timeout); 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 }
 
 // TemplateVars are the variables that e-mail templates may use.
@@ -126,6 +133,9 @@ func New(cfg Config, client *http.Client) (*Client, error) {
 		client = http.DefaultClient
 	}
 	c := &Client{cfg: cfg, http: client, timeout: DefaultTimeout}
+	if cfg.Timeout > 0 {
+		c.timeout = cfg.Timeout
+	}
 	var err error
 	if c.dateFormat, err = parseLayout("forms.date_format", cfg.DateFormat); err != nil {
 		return nil, err
@@ -267,10 +277,12 @@ func orEmpty(m map[string]string) map[string]string {
 }
 
 // IssueForm posts the form request to Byroapi. Only 200 is success.
-// Unavailable when Byroapi cannot be reached, times out, is rate limited
-// (429) or fails (5xx); Upstream when it refuses the request (other
-// statuses). Without a deadline on ctx the call is bounded by
-// DefaultTimeout.
+// A request that Byroapi answered with an error was refused: Unavailable
+// for 429 and 5xx, Upstream for other statuses, and so is one that never
+// reached it (Unavailable). A request sent whose answer never came (the
+// timeout, or the connection cut after the body was sent) has an unknown
+// outcome: Byroapi may be sending the form. Its error wraps
+// moffman.ErrOutcomeUnknown. The call is bounded by Config.Timeout.
 func (c *Client) IssueForm(ctx context.Context, person moffman.Person, ev moffman.Event) error {
 	req, err := c.Request(person, ev)
 	if err != nil {
@@ -280,17 +292,22 @@ func (c *Client) IssueForm(ctx context.Context, person moffman.Person, ev moffma
 	if err != nil {
 		return moffman.WrapError(moffman.Internal, err, "encoding the form request")
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var sent atomic.Bool // the whole request went out
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) { sent.Store(info.Err == nil) },
+	})
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.URL, bytes.NewReader(body))
 	if err != nil {
 		return moffman.WrapError(moffman.Internal, err, "building the form request")
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(hreq)
+	if err != nil && sent.Load() {
+		return moffman.WrapError(moffman.Unavailable, fmt.Errorf("%w: %w", moffman.ErrOutcomeUnknown, err),
+			"byroapi: no answer to the form for event %s (forms.timeout is %v); it may have been sent", ev.ID, c.timeout)
+	}
 	if err != nil {
 		return moffman.WrapError(moffman.Unavailable, err, "byroapi: form for event %s not delivered", ev.ID)
 	}

@@ -81,6 +81,7 @@ type Forms struct {
 	DateFormat           string
 	AttachmentDateFormat string
 	CCToCreator          bool
+	Timeout              time.Duration // seconds in YAML: one form request's limit
 	Email                Email
 }
 

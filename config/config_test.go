@@ -28,7 +28,7 @@ func wantDefaults() *Config {
 			SheetsEndpoint:   "https://sheets.googleapis.com/",
 		},
 		Forms: Forms{
-			DateFormat: "DD.MM.YYYY", AttachmentDateFormat: "YYYY-MM-DD", CCToCreator: true,
+			DateFormat: "DD.MM.YYYY", AttachmentDateFormat: "YYYY-MM-DD", CCToCreator: true, Timeout: 120 * time.Second,
 			Email: Email{From: map[string]string{}, To: map[string]string{}, CC: map[string]string{}},
 		},
 		Calendar: Calendar{
@@ -454,6 +454,7 @@ func TestValidation(t *testing.T) {
 		{"update interval", "offices:\n  google_config: {sheet_id: s, range: r, update_interval: -5}\n", nil, nil, "offices.google_config.update_interval: must be greater than 0, got -5"},
 		{"max days", "calendar:\n  max_reservation_days: 0\n", nil, nil, "calendar.max_reservation_days: must be greater than 0, got 0"},
 		{"shutdown", "rest_api:\n  shutdown_timeout: -1\n", nil, nil, "rest_api.shutdown_timeout: must be greater than 0, got -1"},
+		{"form timeout", "forms:\n  timeout: 0\n", nil, nil, "forms.timeout: must be greater than 0 seconds, got 0"},
 		{"sheet without range", "manual_users:\n  google_config:\n    sheet_id: s\n", nil, nil, "manual_users.google_config: sheet_id is set but range is not"},
 		{"range without sheet", "offices:\n  google_config:\n    range: A1:B\n", nil, nil, "offices.google_config: range is set but sheet_id is not"},
 		{"endpoint relative", "google_api:\n  calendar_endpoint: /calendar/v3/\n", nil, nil, `google_api.calendar_endpoint: expected an absolute http(s) URL ending in "/", got "/calendar/v3/"`},
@@ -544,7 +545,7 @@ func TestPythonConfig(t *testing.T) {
 	}
 	want.Forms = Forms{
 		Template: ptr("attendance_form"), URL: ptr("http://byroapi:8080/api/v1/form"),
-		DateFormat: "DD.MM.YYYY", AttachmentDateFormat: "YYYY-MM-DD", CCToCreator: false,
+		DateFormat: "DD.MM.YYYY", AttachmentDateFormat: "YYYY-MM-DD", CCToCreator: false, Timeout: 120 * time.Second,
 		Email: Email{
 			From:        map[string]string{"moffman@acme.com": "Moffman"},
 			To:          map[string]string{"office@acme.com": "Office"},

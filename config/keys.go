@@ -66,6 +66,7 @@ var keys = append([]key{
 	{"forms.date_format", kindString, func(c *Config) any { return &c.Forms.DateFormat }},
 	{"forms.attachment_date_format", kindString, func(c *Config) any { return &c.Forms.AttachmentDateFormat }},
 	{"forms.cc_to_creator", kindBool, func(c *Config) any { return &c.Forms.CCToCreator }},
+	{"forms.timeout", kindSeconds, func(c *Config) any { return &c.Forms.Timeout }},
 	{"forms.email.from", kindStringMap, func(c *Config) any { return &c.Forms.Email.From }},
 	{"forms.email.to", kindStringMap, func(c *Config) any { return &c.Forms.Email.To }},
 	{"forms.email.cc", kindStringMap, func(c *Config) any { return &c.Forms.Email.CC }},

@@ -169,6 +169,9 @@ func (k checker) restAPI(c *Config) {
 	}
 	k.tokens(c.RESTAPI.Tokens)
 	k.notifications(&c.Notifications)
+	if k.ok("forms.timeout") && c.Forms.Timeout <= 0 {
+		p.add("forms.timeout", "must be greater than 0 seconds, got %v", c.Forms.Timeout.Seconds())
+	}
 	if k.ok("rest_api.shutdown_timeout") && c.RESTAPI.ShutdownTimeout <= 0 {
 		p.add("rest_api.shutdown_timeout", "must be greater than 0, got %v", c.RESTAPI.ShutdownTimeout.Seconds())
 	}

@@ -14,8 +14,15 @@ import (
 // partial index jobs_unfinished uses the same text.
 const unfinished = `step NOT IN ('done', 'dropped')`
 
-// directoryKey is the kv key of the last good directory lists.
-const directoryKey = "directory"
+// jobColumns are the columns scanJob reads, in its order.
+const jobColumns = `calendar_id, event_id, office_id, step, attempts, last_error,
+	next_attempt, created, unknown_outcomes, event_updated`
+
+// kv keys: the last good directory lists, and the manual users searched for.
+const (
+	directoryKey   = "directory"
+	manualUsersKey = "manual_users"
+)
 
 // SyncToken returns the stored sync token of a calendar, "" if none.
 func (s *Store) SyncToken(ctx context.Context, calendarID string) (string, error) {
@@ -35,9 +42,15 @@ func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffma
 	now := s.now().UnixMilli()
 	return s.write(ctx, "commit sync", func(ctx context.Context, tx *sql.Tx) error {
 		if len(jobs) > 0 {
+			// A dropped job is re-opened by a newer version of its event.
 			ins, err := tx.PrepareContext(ctx, `INSERT INTO jobs (calendar_id, event_id, office_id, step,
-				attempts, last_error, next_attempt, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (calendar_id, event_id) DO NOTHING`)
+				attempts, last_error, next_attempt, created, updated, unknown_outcomes, event_updated)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (calendar_id, event_id) DO UPDATE SET office_id = excluded.office_id,
+					step = excluded.step, attempts = excluded.attempts, last_error = excluded.last_error,
+					next_attempt = excluded.next_attempt, created = excluded.created, updated = excluded.updated,
+					unknown_outcomes = excluded.unknown_outcomes, event_updated = excluded.event_updated
+				WHERE jobs.step = 'dropped' AND jobs.event_updated < excluded.event_updated`)
 			if err != nil {
 				return err
 			}
@@ -51,7 +64,8 @@ func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffma
 					created = j.Created.UnixMilli()
 				}
 				if _, err := ins.ExecContext(ctx, j.CalendarID, j.EventID, j.OfficeID, string(j.Step),
-					j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), created, now); err != nil {
+					j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), created, now,
+					j.UnknownOutcomes, unixMilli(j.EventUpdated)); err != nil {
 					return err
 				}
 			}
@@ -68,37 +82,70 @@ func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffma
 }
 
 // DueJobs returns up to limit unfinished jobs whose next attempt is not
-// after now, oldest created first; limit <= 0 means no limit.
+// after now, oldest created first; limit <= 0 means no limit. Jobs waiting
+// for an operator are not due.
 func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]moffman.Job, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT calendar_id, event_id, office_id, step, attempts,
-		last_error, next_attempt, created FROM jobs
-		WHERE `+unfinished+` AND next_attempt <= ?
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE `+unfinished+` AND step <> 'needs_operator' AND next_attempt <= ?
 		ORDER BY created, calendar_id, event_id LIMIT ?`, now.UnixMilli(), limit)
 	if err != nil {
 		return nil, s.fail(ctx, err, "due jobs")
 	}
+	return s.scanJobs(ctx, rows, "due jobs")
+}
+
+// Job returns the job of an event; NotFound when there is none.
+func (s *Store) Job(ctx context.Context, calendarID, eventID string) (moffman.Job, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE calendar_id = ? AND event_id = ?`, calendarID, eventID)
+	if err != nil {
+		return moffman.Job{}, s.fail(ctx, err, "read job")
+	}
+	jobs, err := s.scanJobs(ctx, rows, "read job")
+	if err != nil {
+		return moffman.Job{}, err
+	}
+	if len(jobs) == 0 {
+		return moffman.Job{}, moffman.Errorf(moffman.NotFound, "no manual-event job for event %q of calendar %q", eventID, calendarID)
+	}
+	return jobs[0], nil
+}
+
+// scanJobs reads rows of jobColumns and closes them.
+func (s *Store) scanJobs(ctx context.Context, rows *sql.Rows, what string) ([]moffman.Job, error) {
 	defer rows.Close()
 	var jobs []moffman.Job
 	for rows.Next() {
 		var j moffman.Job
-		var next, created int64
+		var next, created, eventUpdated int64
 		if err := rows.Scan(&j.CalendarID, &j.EventID, &j.OfficeID, &j.Step, &j.Attempts,
-			&j.LastError, &next, &created); err != nil {
-			return nil, s.fail(ctx, err, "due jobs")
+			&j.LastError, &next, &created, &j.UnknownOutcomes, &eventUpdated); err != nil {
+			return nil, s.fail(ctx, err, what)
 		}
 		j.NextAttempt = time.UnixMilli(next).UTC()
 		j.Created = time.UnixMilli(created).UTC()
+		if eventUpdated != 0 {
+			j.EventUpdated = time.UnixMilli(eventUpdated).UTC()
+		}
 		jobs = append(jobs, j)
 	}
-	return jobs, s.fail(ctx, rows.Err(), "due jobs")
+	return jobs, s.fail(ctx, rows.Err(), what)
 }
 
-// SaveJob stores the job's step, attempts, last error and next attempt:
-// for a job with a claim only while the claim holds (claim.go). NotFound
-// when no job has its key.
+// unixMilli is t in Unix milliseconds, 0 for the zero time.
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// SaveJob stores the job's step, attempts, last error, next attempt,
+// unknown outcomes and event time: for a job with a claim only while
+// the claim holds (claim.go). NotFound when no job has its key.
 func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
 	if j.Claim.Holder != "" {
 		return s.saveClaimed(ctx, j)
@@ -110,8 +157,10 @@ func (s *Store) saveJob(ctx context.Context, j moffman.Job) error {
 	now := s.now().UnixMilli()
 	return s.write(ctx, "save job", func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE jobs SET step = ?, attempts = ?, last_error = ?,
-			next_attempt = ?, updated = ? WHERE calendar_id = ? AND event_id = ?`,
-			string(j.Step), j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), now, j.CalendarID, j.EventID)
+			next_attempt = ?, updated = ?, unknown_outcomes = ?, event_updated = ?
+			WHERE calendar_id = ? AND event_id = ?`,
+			string(j.Step), j.Attempts, j.LastError, j.NextAttempt.UnixMilli(), now,
+			j.UnknownOutcomes, unixMilli(j.EventUpdated), j.CalendarID, j.EventID)
 		if err != nil {
 			return err
 		}
@@ -168,7 +217,21 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 		st.LastError = last
 		stats[office] = st
 	}
-	return stats, s.fail(ctx, rows.Err(), "job stats")
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, err, "job stats")
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs
+		WHERE step = 'needs_operator' ORDER BY created, calendar_id, event_id`)
+	if err != nil {
+		return nil, s.fail(ctx, err, "job stats")
+	}
+	waiting, err := s.scanJobs(ctx, rows, "job stats")
+	for _, j := range waiting {
+		st := stats[j.OfficeID]
+		st.NeedsOperator = append(st.NeedsOperator, j)
+		stats[j.OfficeID] = st
+	}
+	return stats, err
 }
 
 // PruneJobs deletes jobs that finished (done or dropped) before the given
@@ -193,30 +256,56 @@ func (s *Store) PruneJobs(ctx context.Context, finishedBefore time.Time) (int, e
 
 // SaveDirectory stores the last good spreadsheet lists.
 func (s *Store) SaveDirectory(ctx context.Context, lists moffman.DirectoryLists) error {
-	b, err := json.Marshal(lists)
-	if err != nil {
-		return moffman.WrapError(moffman.Internal, err, "store: save directory")
-	}
-	return s.write(ctx, "save directory", func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, directoryKey, string(b))
-		return err
-	})
+	return s.putKV(ctx, "save directory", directoryKey, lists)
 }
 
 // LoadDirectory returns the lists last saved; false when none were.
 func (s *Store) LoadDirectory(ctx context.Context) (moffman.DirectoryLists, bool, error) {
-	var v string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM kv WHERE key = ?`, directoryKey).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return moffman.DirectoryLists{}, false, nil
-	}
-	if err != nil {
-		return moffman.DirectoryLists{}, false, s.fail(ctx, err, "load directory")
-	}
 	var lists moffman.DirectoryLists
-	if err := json.Unmarshal([]byte(v), &lists); err != nil {
-		return moffman.DirectoryLists{}, false, moffman.WrapError(moffman.Internal, err, "store: load directory")
+	ok, err := s.getKV(ctx, "load directory", directoryKey, &lists)
+	if !ok || err != nil {
+		return moffman.DirectoryLists{}, false, err
 	}
 	return lists, true, nil
+}
+
+// SaveManualUsers stores the e-mails of the manual users searched for.
+func (s *Store) SaveManualUsers(ctx context.Context, emails []string) error {
+	return s.putKV(ctx, "save manual users", manualUsersKey, emails)
+}
+
+// ManualUsers returns the e-mails last saved; false when none were.
+func (s *Store) ManualUsers(ctx context.Context) ([]string, bool, error) {
+	var emails []string
+	ok, err := s.getKV(ctx, "load manual users", manualUsersKey, &emails)
+	return emails, ok, err
+}
+
+// putKV stores v as JSON under key.
+func (s *Store) putKV(ctx context.Context, what, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return moffman.WrapError(moffman.Internal, err, "store: %s", what)
+	}
+	return s.write(ctx, what, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, string(b))
+		return err
+	})
+}
+
+// getKV reads the JSON under key into v; false when the key is not set.
+func (s *Store) getKV(ctx context.Context, what, key string, v any) (bool, error) {
+	var raw string
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM kv WHERE key = ?`, key).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(ctx, err, what)
+	}
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return false, moffman.WrapError(moffman.Internal, err, "store: %s", what)
+	}
+	return true, nil
 }

@@ -98,6 +98,13 @@ var migrations = []string{
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
 	outboxSchema, // outbox.go
+
+	`-- unknown_outcomes counts form requests whose answer never came;
+	-- event_updated is the event's updated time (Unix ms, 0: unknown) as
+	-- the job last saw it, to re-open a job dropped for a cancelled event
+	-- that was restored.
+	ALTER TABLE jobs ADD COLUMN unknown_outcomes INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE jobs ADD COLUMN event_updated INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Store is the embedded store. It implements moffman.Calendar and
