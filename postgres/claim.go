@@ -42,23 +42,27 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, limit int, holder 
 	sent := time.Now()
 	rows, err := s.pool.Query(ctx, `WITH due AS (
 			SELECT calendar_id, event_id FROM jobs
-			WHERE `+unfinished+` AND next_attempt <= $1 AND (claim_until IS NULL OR claim_until <= now())
+			WHERE `+due+` AND next_attempt <= $1 AND (claim_until IS NULL OR claim_until <= now())
 			ORDER BY created, calendar_id, event_id LIMIT $2
 			FOR UPDATE SKIP LOCKED)
 		UPDATE jobs j SET claim_holder = $3, claim_token = j.claim_token + 1,
 			claim_until = now() + $4::float8 * interval '1 second'
 		FROM due WHERE j.calendar_id = due.calendar_id AND j.event_id = due.event_id
 		RETURNING j.calendar_id, j.event_id, j.office_id, j.step, j.attempts, j.last_error,
-			j.next_attempt, j.created, j.claim_token`,
+			j.next_attempt, j.created, j.unknown_outcomes, j.event_updated, j.claim_token`,
 		dbTime(now), lim, holder, claimFor.Seconds())
 	if err != nil {
 		return nil, s.fail(ctx, err, "claim jobs")
 	}
 	jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (moffman.Job, error) {
 		j := moffman.Job{Claim: moffman.JobClaim{Holder: holder, For: claimFor, Until: sent.Add(claimFor)}}
+		var eventUpdated *time.Time
 		err := row.Scan(&j.CalendarID, &j.EventID, &j.OfficeID, &j.Step, &j.Attempts,
-			&j.LastError, &j.NextAttempt, &j.Created, &j.Claim.Token)
+			&j.LastError, &j.NextAttempt, &j.Created, &j.UnknownOutcomes, &eventUpdated, &j.Claim.Token)
 		j.NextAttempt, j.Created = j.NextAttempt.UTC(), j.Created.UTC()
+		if eventUpdated != nil {
+			j.EventUpdated = eventUpdated.UTC()
+		}
 		return j, err
 	})
 	if err != nil {
@@ -91,12 +95,12 @@ func cmpJobs(a, b moffman.Job) int {
 func (s *Store) saveClaimed(ctx context.Context, j moffman.Job) error {
 	keep := !j.Finished() && j.LastError == "" && j.Claim.For > 0
 	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET step = $1, attempts = $2, last_error = $3,
-			next_attempt = $4, updated = $5,
+			next_attempt = $4, updated = $5, unknown_outcomes = $12, event_updated = $13,
 			claim_holder = CASE WHEN $8 THEN claim_holder ELSE '' END,
 			claim_until = CASE WHEN $8 THEN now() + $9::float8 * interval '1 second' END
 		WHERE calendar_id = $6 AND event_id = $7 AND claim_holder = $10 AND claim_token = $11`,
 		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID,
-		keep, j.Claim.For.Seconds(), j.Claim.Holder, j.Claim.Token)
+		keep, j.Claim.For.Seconds(), j.Claim.Holder, j.Claim.Token, j.UnknownOutcomes, nullTime(j.EventUpdated))
 	if err != nil {
 		return s.fail(ctx, err, "save job")
 	}

@@ -132,6 +132,12 @@ var migrations = []string{
 		PRIMARY KEY (notification_id, destination)
 	);
 	CREATE INDEX deliveries_due ON deliveries (destination, next_attempt, created) WHERE state = 'pending';`,
+	`-- unknown_outcomes counts form requests whose answer never came;
+	-- event_updated is the event's updated time as the job last saw it
+	-- (NULL: unknown), to re-open a job dropped for a cancelled event that
+	-- was restored.
+	ALTER TABLE jobs ADD COLUMN unknown_outcomes integer NOT NULL DEFAULT 0;
+	ALTER TABLE jobs ADD COLUMN event_updated timestamptz;`,
 }
 
 // migrate applies the migrations not applied yet, each recorded in

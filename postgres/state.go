@@ -16,10 +16,18 @@ import (
 const unfinished = `step NOT IN ('done', 'dropped')`
 
 // jobCols are the columns scanJob reads, in its order.
-const jobCols = `calendar_id, event_id, office_id, step, attempts, last_error, next_attempt, created`
+const jobCols = `calendar_id, event_id, office_id, step, attempts, last_error, next_attempt, created,
+	unknown_outcomes, event_updated`
 
-// directoryKey is the kv key of the last good directory lists.
-const directoryKey = "directory"
+// due is the SQL condition of a job that may be worked on: unfinished and
+// not waiting for an operator.
+const due = unfinished + ` AND step <> 'needs_operator'`
+
+// kv keys: the last good directory lists, and the manual users searched for.
+const (
+	directoryKey   = "directory"
+	manualUsersKey = "manual_users"
+)
 
 // SyncToken returns the stored sync token of a calendar, "" if none.
 func (s *Store) SyncToken(ctx context.Context, calendarID string) (string, error) {
@@ -34,7 +42,9 @@ func (s *Store) SyncToken(ctx context.Context, calendarID string) (string, error
 // CommitSync adds the new jobs and stores the next sync token in one
 // transaction, so a crash leaves either both or neither. Jobs whose key
 // exists, finished ones included, are left alone: an event seen again is
-// never processed twice, even when two replicas detect it at once.
+// never processed twice, even when two replicas detect it at once. The one
+// exception: a dropped job is re-opened by a newer version of its event
+// (restored after its cancellation).
 func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffman.Job, nextToken string) error {
 	now := s.now()
 	b := &pgx.Batch{}
@@ -47,10 +57,15 @@ func (s *Store) CommitSync(ctx context.Context, calendarID string, jobs []moffma
 			created = dbTime(j.Created)
 		}
 		b.Queue(`INSERT INTO jobs (calendar_id, event_id, office_id, step, attempts, last_error,
-			next_attempt, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (calendar_id, event_id) DO NOTHING`,
+			next_attempt, created, updated, unknown_outcomes, event_updated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (calendar_id, event_id) DO UPDATE SET office_id = excluded.office_id,
+				step = excluded.step, attempts = excluded.attempts, last_error = excluded.last_error,
+				next_attempt = excluded.next_attempt, created = excluded.created, updated = excluded.updated,
+				unknown_outcomes = excluded.unknown_outcomes, event_updated = excluded.event_updated
+			WHERE jobs.step = 'dropped' AND COALESCE(jobs.event_updated, '-infinity') < excluded.event_updated`,
 			j.CalendarID, j.EventID, j.OfficeID, string(j.Step), j.Attempts, j.LastError,
-			dbTime(j.NextAttempt), created, now)
+			dbTime(j.NextAttempt), created, now, j.UnknownOutcomes, nullTime(j.EventUpdated))
 	}
 	if nextToken == "" {
 		b.Queue(`DELETE FROM sync_tokens WHERE calendar_id = $1`, calendarID)
@@ -73,7 +88,7 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]moffma
 		lim = &limit
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+jobCols+` FROM jobs
-		WHERE `+unfinished+` AND next_attempt <= $1
+		WHERE `+due+` AND next_attempt <= $1
 		ORDER BY created, calendar_id, event_id LIMIT $2`, dbTime(now), lim)
 	if err != nil {
 		return nil, s.fail(ctx, err, "due jobs")
@@ -82,13 +97,40 @@ func (s *Store) DueJobs(ctx context.Context, now time.Time, limit int) ([]moffma
 	return jobs, s.fail(ctx, err, "due jobs")
 }
 
+// Job returns the job of an event; NotFound when there is none.
+func (s *Store) Job(ctx context.Context, calendarID, eventID string) (moffman.Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobCols+` FROM jobs WHERE calendar_id = $1 AND event_id = $2`,
+		calendarID, eventID)
+	if err != nil {
+		return moffman.Job{}, s.fail(ctx, err, "read job")
+	}
+	j, err := pgx.CollectOneRow(rows, scanJob)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return moffman.Job{}, moffman.Errorf(moffman.NotFound, "no manual-event job for event %q of calendar %q", eventID, calendarID)
+	}
+	return j, s.fail(ctx, err, "read job")
+}
+
 // scanJob reads the columns of jobCols.
 func scanJob(row pgx.CollectableRow) (moffman.Job, error) {
 	var j moffman.Job
+	var eventUpdated *time.Time
 	err := row.Scan(&j.CalendarID, &j.EventID, &j.OfficeID, &j.Step, &j.Attempts,
-		&j.LastError, &j.NextAttempt, &j.Created)
+		&j.LastError, &j.NextAttempt, &j.Created, &j.UnknownOutcomes, &eventUpdated)
 	j.NextAttempt, j.Created = j.NextAttempt.UTC(), j.Created.UTC()
+	if eventUpdated != nil {
+		j.EventUpdated = eventUpdated.UTC()
+	}
 	return j, err
+}
+
+// nullTime is t for the database, NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	d := dbTime(t)
+	return &d
 }
 
 // SaveJob stores the job's step, attempts, last error and next attempt:
@@ -99,8 +141,10 @@ func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
 		return s.saveClaimed(ctx, j)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE jobs SET step = $1, attempts = $2, last_error = $3,
-		next_attempt = $4, updated = $5 WHERE calendar_id = $6 AND event_id = $7`,
-		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID)
+		next_attempt = $4, updated = $5, unknown_outcomes = $8, event_updated = $9
+		WHERE calendar_id = $6 AND event_id = $7`,
+		string(j.Step), j.Attempts, j.LastError, dbTime(j.NextAttempt), s.now(), j.CalendarID, j.EventID,
+		j.UnknownOutcomes, nullTime(j.EventUpdated))
 	if err != nil {
 		return s.fail(ctx, err, "save job")
 	}
@@ -130,7 +174,53 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 		st.Oldest = st.Oldest.UTC()
 		stats[office] = st
 	}
-	return stats, s.fail(ctx, rows.Err(), "job stats")
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, err, "job stats")
+	}
+	waiting, err := s.pool.Query(ctx, `SELECT `+jobCols+` FROM jobs
+		WHERE step = 'needs_operator' ORDER BY created, calendar_id, event_id`)
+	if err != nil {
+		return nil, s.fail(ctx, err, "job stats")
+	}
+	jobs, err := pgx.CollectRows(waiting, scanJob)
+	if err != nil {
+		return nil, s.fail(ctx, err, "job stats")
+	}
+	for _, j := range jobs {
+		st := stats[j.OfficeID]
+		st.NeedsOperator = append(st.NeedsOperator, j)
+		stats[j.OfficeID] = st
+	}
+	return stats, nil
+}
+
+// SaveManualUsers stores the e-mails of the manual users every office was
+// searched for.
+func (s *Store) SaveManualUsers(ctx context.Context, emails []string) error {
+	b, err := json.Marshal(emails)
+	if err != nil {
+		return moffman.WrapError(moffman.Internal, err, "store: save manual users")
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO kv (key, value) VALUES ($1, $2::jsonb)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, manualUsersKey, string(b))
+	return s.fail(ctx, err, "save manual users")
+}
+
+// ManualUsers returns the e-mails last saved; false when none were.
+func (s *Store) ManualUsers(ctx context.Context) ([]string, bool, error) {
+	var v []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM kv WHERE key = $1`, manualUsersKey).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, s.fail(ctx, err, "load manual users")
+	}
+	var emails []string
+	if err := json.Unmarshal(v, &emails); err != nil {
+		return nil, false, moffman.WrapError(moffman.Internal, err, "store: load manual users")
+	}
+	return emails, true, nil
 }
 
 // PruneJobs deletes jobs that finished (done or dropped) before the given
