@@ -70,6 +70,7 @@ func (s *Server) Handler() http.Handler {
 	route("/api/v1/offices/{office_id}/calendar.ics", map[string]endpoint{"GET": {ScopeFeed, s.getFeed}})
 	route("/api/v1/people/{email}/reservations", map[string]endpoint{"GET": {ScopeRead, s.getPersonReservations}})
 	route("/api/v1/sync", map[string]endpoint{"GET": {ScopeAdmin, s.getSync}})
+	route("/api/v1/sync/jobs/{calendar_id}/{event_id}/retry", map[string]endpoint{"POST": {ScopeAdmin, s.retryJob}})
 	route("/api/v1/config_update", map[string]endpoint{"GET": {ScopeAdmin, s.configUpdate}, "POST": {ScopeAdmin, s.configUpdate}})
 	mux.HandleFunc("/api/", s.require(anyScope, func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
