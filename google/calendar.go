@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"cloud.google.com/go/auth"
 	"google.golang.org/api/calendar/v3"
 	"google.golang.org/api/googleapi"
 	"google.golang.org/api/option"
@@ -22,6 +21,7 @@ import (
 type Calendar struct {
 	svc     *calendar.Service
 	account string // the service account's e-mail
+	tokens  *tokens
 	call    caller
 }
 
@@ -34,7 +34,7 @@ func NewCalendar(ctx context.Context, o Options) (*Calendar, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := newHTTPClient(ctx, o, calendarScope)
+	hc, tk, err := newHTTPClient(o, account, calendarScope)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +43,7 @@ func NewCalendar(ctx context.Context, o Options) (*Calendar, error) {
 	if err != nil {
 		return nil, moffman.WrapError(moffman.Internal, err, "cannot build the Google Calendar client")
 	}
-	return &Calendar{svc: svc, account: account, call: newCaller("calendar", "Google Calendar", o)}, nil
+	return &Calendar{svc: svc, account: account, tokens: tk, call: newCaller("calendar", "Google Calendar", o)}, nil
 }
 
 // Account is the service account's e-mail: calendars must be shared with it.
@@ -209,24 +209,17 @@ func (c *Calendar) fail(err error, method, calendarID, eventID string) error {
 	if eventID != "" {
 		what = fmt.Sprintf("event %q in calendar %q", eventID, calendarID)
 	}
+	if cerr := credentialsRefused(err, c.account, "Google Calendar", method, what); cerr != nil {
+		return cerr
+	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
-		var ae *auth.Error
-		if errors.As(err, &ae) {
-			return moffman.WrapError(moffman.Upstream, err,
-				"Google refused the service-account key of %s (%s for %s); check google_api.service_account_key_path and that the key is not revoked",
-				c.account, method, what)
-		}
 		return moffman.WrapError(moffman.Upstream, err, "Google Calendar %s for %s failed", method, what)
 	}
 	gm := googleMessage(ge)
 	switch ge.Code {
 	case http.StatusBadRequest:
 		return moffman.WrapError(moffman.Invalid, err, "Google Calendar refused %s for %s: %s", method, what, gm)
-	case http.StatusUnauthorized:
-		return moffman.WrapError(moffman.Upstream, err,
-			"Google did not accept the credentials of the service account %s (%s for %s: %s); check the key file",
-			c.account, method, what, gm)
 	case http.StatusForbidden:
 		if usageLimit(err) {
 			return moffman.WrapError(moffman.Unavailable, err, "Google Calendar usage limits reached (%s for %s: %s); try again later", method, what, gm)

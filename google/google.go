@@ -4,21 +4,18 @@
 //
 // Both authenticate as a service account with the least scope they need,
 // build their client once and reuse it, so the access token is fetched once
-// per token lifetime. Every API call gets a deadline, transient failures are
+// per token lifetime; a token Google refuses early (401) is replaced and the
+// request repeated once. Every API call gets a deadline, transient failures are
 // retried with capped exponential backoff and full jitter (honouring
 // Retry-After), and Google's errors are translated into moffman's error
 // vocabulary with messages that say what to fix.
 package google
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
-
-	"google.golang.org/api/option"
-	htransport "google.golang.org/api/transport/http"
 
 	"github.com/moffman/moffman"
 )
@@ -104,24 +101,19 @@ func serviceAccount(key []byte) (string, error) {
 	return kf.ClientEmail, nil
 }
 
-// newHTTPClient returns an authenticated client for one scope. Its token
-// provider caches the access token until shortly before expiry, so every
-// call made through it shares one token per lifetime.
-func newHTTPClient(ctx context.Context, o Options, scope string) (*http.Client, error) {
-	var base http.RoundTripper // nil: the library's default transport
-	if o.HTTPClient != nil {
+// newHTTPClient returns an authenticated client for one scope, and its
+// token cache: every call made through the client shares one access token
+// per lifetime, and a call answered 401 is repeated once with a fresh one.
+func newHTTPClient(o Options, account, scope string) (*http.Client, *tokens, error) {
+	base := http.DefaultTransport
+	if o.HTTPClient != nil && o.HTTPClient.Transport != nil {
 		base = o.HTTPClient.Transport
-		if base == nil {
-			base = http.DefaultTransport
-		}
 	}
-	rt, err := htransport.NewTransport(ctx, base,
-		option.WithAuthCredentialsJSON(option.ServiceAccount, o.KeyJSON),
-		option.WithScopes(scope))
+	tk, err := newTokens(o.KeyJSON, account, scope)
 	if err != nil {
-		return nil, moffman.WrapError(moffman.Invalid, err, "cannot use the service-account key (google_api.service_account_key_path)")
+		return nil, nil, err
 	}
-	return &http.Client{Transport: rt}, nil
+	return &http.Client{Transport: authTransport{base: base, tokens: tk}}, tk, nil
 }
 
 func endpoint(e, def string) string {

@@ -46,8 +46,12 @@ func (c caller) do(ctx context.Context, method, what string, call func(ctx conte
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		actx, acancel := context.WithTimeout(bctx, p.AttemptTimeout)
+		actx, note := withReauthNote(actx)
 		err := call(actx, attempt)
 		acancel()
+		for range note.count() { // repeated with a fresh token inside the attempt
+			c.count(method, "retry")
+		}
 		if err == nil {
 			c.count(method, "ok")
 			return nil

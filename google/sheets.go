@@ -31,6 +31,7 @@ func (r SheetRange) configured() bool { return r.SpreadsheetID != "" || r.Range 
 type Directory struct {
 	svc            *sheets.Service
 	account        string
+	tokens         *tokens
 	offices, users SheetRange
 	call           caller
 	log            *slog.Logger
@@ -53,7 +54,7 @@ func NewSheets(ctx context.Context, o Options, offices, users SheetRange) (*Dire
 	if err != nil {
 		return nil, err
 	}
-	hc, err := newHTTPClient(ctx, o, sheetsScope)
+	hc, tk, err := newHTTPClient(o, account, sheetsScope)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func NewSheets(ctx context.Context, o Options, offices, users SheetRange) (*Dire
 	if err != nil {
 		return nil, moffman.WrapError(moffman.Internal, err, "cannot build the Google Sheets client")
 	}
-	return &Directory{svc: svc, account: account, offices: offices, users: users,
+	return &Directory{svc: svc, account: account, tokens: tk, offices: offices, users: users,
 		call: newCaller("sheets", "Google Sheets", o), log: logger(o.Logger)}, nil
 }
 
@@ -144,6 +145,9 @@ func (d *Directory) fail(err error, what string) error {
 	if errors.As(err, &me) {
 		return err
 	}
+	if cerr := credentialsRefused(err, d.account, "Google Sheets", "spreadsheets.values.get", what); cerr != nil {
+		return cerr
+	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
 		return moffman.WrapError(moffman.Upstream, err, "Google Sheets could not read %s", what)
@@ -152,7 +156,7 @@ func (d *Directory) fail(err error, what string) error {
 	switch ge.Code {
 	case http.StatusBadRequest:
 		return moffman.WrapError(moffman.Upstream, err, "Google Sheets refused %s (%s); check the configured range", what, gm)
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+	case http.StatusForbidden, http.StatusNotFound:
 		if usageLimit(err) {
 			return moffman.WrapError(moffman.Unavailable, err, "Google Sheets usage limits reached reading %s (%s); try again later", what, gm)
 		}

@@ -46,6 +46,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
 		return
 	}
+	s.mu.Lock()
+	revoked := s.keyRevoked
+	s.mu.Unlock()
+	if revoked {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
 	if claims.Iss != serviceAccountEmail {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: account not found")
 		return

@@ -77,9 +77,11 @@ type calendarData struct {
 	id      string
 	summary string
 	shared  bool // shared with the service account: usable through the API
-	seq     int64
-	updated time.Time
-	events  map[string]*stored
+	// readOnly: shared for reading only, event writes answer 403
+	readOnly bool
+	seq      int64
+	updated  time.Time
+	events   map[string]*stored
 }
 
 // stored is an event plus the calendar change sequence of its last write,
@@ -357,6 +359,10 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound)
 		return
 	}
+	if c.readOnly {
+		writeError(w, errReadOnly)
+		return
+	}
 	if e := validateNew(c, &ev); e != nil {
 		writeError(w, *e)
 		return
@@ -386,6 +392,10 @@ func writable(in Event) Event {
 func (s *Server) lookupForWrite(w http.ResponseWriter, r *http.Request) (*calendarData, *stored, bool) {
 	c, st, ok := s.lookup(w, r)
 	if !ok {
+		return nil, nil, false
+	}
+	if c.readOnly {
+		writeError(w, errReadOnly)
 		return nil, nil, false
 	}
 	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != st.ev.Etag {

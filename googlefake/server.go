@@ -5,11 +5,16 @@
 // service-account key from [Server.KeyJSON]), so the wire format, the error
 // bodies and the token flow are exercised exactly as against Google. Test
 // hooks seed state ([Server.AddCalendar], [Server.AddManualEvent],
-// [Server.SetSheetValues]), inject faults ([Server.FailNext]) and inspect the
+// [Server.SetSheetValues]), inject faults and slow answers
+// ([Server.FailNext], [Server.InjectFault]), play what a long-running
+// service meets ([Server.RevokeTokens], [Server.SetKeyRevoked],
+// [Server.Unshare], [Server.Share], [Server.Restore]) and inspect the
 // result ([Server.Event], [Server.Calls]).
 package googlefake
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -19,6 +24,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -57,12 +63,18 @@ var methods = []string{
 // Methods lists every method name the fake serves.
 func Methods() []string { return slices.Clone(methods) }
 
-// Fault is an injected failure, answered with Google's error body.
+// Fault is an injected failure, answered with Google's error body, or a
+// slow answer.
 type Fault struct {
-	Status     int           // HTTP status, e.g. 429, 403, 500
+	Status     int           // HTTP status, e.g. 429, 403, 500; 0 with a Delay: the real answer, late
 	Reason     string        // Google's error reason; empty picks the usual one for Status
 	Message    string        // empty picks the usual one for Reason
 	RetryAfter time.Duration // when > 0, sent as a Retry-After header (whole seconds)
+	// Delay makes the answer slow (on top of [Server.SetLatency]). With a
+	// Status, the error comes after Delay. Without, the request takes effect
+	// at once and only its answer waits, as when Google is slow to answer:
+	// a client that gives up first does not learn the outcome.
+	Delay time.Duration
 }
 
 // Server is the fake. It is safe for concurrent use.
@@ -77,6 +89,7 @@ type Server struct {
 	now          func() time.Time
 	lastWrite    time.Time
 	latency      time.Duration
+	keyRevoked   bool             // the token endpoint refuses the key
 	grants       map[string]grant // access token -> grant
 	calendars    map[string]*calendarData
 	calendarList []string // subscribed calendar ids, in insertion order
@@ -296,8 +309,10 @@ func (s *Server) ResetCalls() {
 	clear(s.calls)
 }
 
-// RevokeTokens invalidates every access token issued so far; the next API
-// call with one of them gets 401.
+// RevokeTokens invalidates every access token issued so far, as a key
+// rotation or an early revocation does: the next API call with one of them
+// gets 401 authError "Invalid Credentials" with WWW-Authenticate
+// error="invalid_token". New tokens are issued as before.
 func (s *Server) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,26 +357,7 @@ func (s *Server) routes() http.Handler {
 // wrap applies what every endpoint shares: counting, latency, injected
 // faults, then authorization (scopes nil: no bearer needed).
 func (s *Server) wrap(method string, scopes []string, h handlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[method]++
-		latency := s.latency
-		var fault *Fault
-		if q := s.faults[method]; len(q) > 0 {
-			fault = &q[0]
-			s.faults[method] = q[1:]
-		}
-		s.mu.Unlock()
-
-		if latency > 0 {
-			t := time.NewTimer(latency)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
+	serve := func(w http.ResponseWriter, r *http.Request, fault *Fault) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if fault != nil {
 			writeFault(w, method, *fault)
@@ -372,6 +368,78 @@ func (s *Server) wrap(method string, scopes []string, h handlerFunc) http.Handle
 		}
 		h(w, r)
 	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.calls[method]++
+		latency := s.latency
+		var fault *Fault
+		var late time.Duration // the request takes effect, its answer waits
+		if q := s.faults[method]; len(q) > 0 {
+			f := q[0]
+			s.faults[method] = q[1:]
+			if f.Status == 0 {
+				late = f.Delay
+			} else {
+				latency += f.Delay
+				fault = &f
+			}
+		}
+		s.mu.Unlock()
+
+		if !wait(r, latency) {
+			return
+		}
+		if late == 0 {
+			serve(w, r, fault)
+			return
+		}
+		held := &heldAnswer{header: http.Header{}}
+		serve(held, r, nil)
+		if wait(r, late) {
+			held.sendTo(w)
+		}
+	}
+}
+
+// wait sleeps for d unless the client goes away first (false then).
+func wait(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// heldAnswer keeps a handler's answer to send it later.
+type heldAnswer struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (a *heldAnswer) Header() http.Header { return a.header }
+
+func (a *heldAnswer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+	}
+}
+
+func (a *heldAnswer) Write(p []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(p)
+}
+
+func (a *heldAnswer) sendTo(w http.ResponseWriter) {
+	maps.Copy(w.Header(), a.header)
+	w.WriteHeader(cmp.Or(a.status, http.StatusOK))
+	w.Write(a.body.Bytes()) //nolint:errcheck // the client went away
 }
 
 // apiError is Google's JSON error, as googleapi.Error parses it.
