@@ -264,6 +264,21 @@ func (s stubSync) Status(context.Context) ([]moffman.OfficeSyncStatus, error) {
 	return s.status, nil
 }
 
+// RetryJob knows one job waiting for an operator and one that is not.
+func (s stubSync) RetryJob(_ context.Context, calendarID, eventID string) (moffman.Job, error) {
+	if err := s.fail.get(); err != nil {
+		return moffman.Job{}, err
+	}
+	job := moffman.Job{OfficeID: "prague", CalendarID: calendarID, EventID: eventID, Step: moffman.StepDetected, UnknownOutcomes: 3}
+	switch {
+	case calendarID == pragueCal && eventID == "waiting0event":
+		return job, nil
+	case calendarID == pragueCal && eventID == "manual0event":
+		return job, moffman.Errorf(moffman.Conflict, "the job is at step detected, not waiting for an operator")
+	}
+	return moffman.Job{}, moffman.Errorf(moffman.NotFound, "no manual-event job for event %q", eventID)
+}
+
 type stubReloader struct{ fail *switchable }
 
 func (r stubReloader) Reload(context.Context) error { return r.fail.get() }
@@ -477,7 +492,9 @@ func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Sto
 			{
 				Office: "prague", CalendarID: pragueCal, LastRun: now.Add(-time.Minute), LastDuration: 1500 * time.Millisecond,
 				LastError: "Google Calendar is down", FullSync: true, EventsSeen: 3, ManualDetected: 1, EventsApproved: 7, FormsDelivered: 6,
-				Jobs: moffman.JobStats{Pending: 2, Oldest: now.Add(-90 * time.Second), LastError: "Byroapi refused the form"},
+				Jobs: moffman.JobStats{Pending: 2, Oldest: now.Add(-90 * time.Second), LastError: "Byroapi refused the form",
+					NeedsOperator: []moffman.Job{{OfficeID: "prague", CalendarID: pragueCal, EventID: "waiting0event", Step: moffman.StepNeedsOperator,
+						UnknownOutcomes: 3, LastError: "no answer to 3 form requests", NextAttempt: now, Created: now.Add(-time.Hour)}}},
 			},
 		}},
 		Auth: auth.NewAuth([]auth.Token{
@@ -649,9 +666,14 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// Administration and operations.
 	_, raw = c.do(ok("GET", "/api/v1/sync", "admin", ""))
-	if !strings.Contains(string(raw), `"last_run":null`) || !strings.Contains(string(raw), `"oldest_age_seconds":90`) {
+	if !strings.Contains(string(raw), `"last_run":null`) || !strings.Contains(string(raw), `"oldest_age_seconds":90`) ||
+		!strings.Contains(string(raw), `"needs_operator":1`) || !strings.Contains(string(raw), `"event_id":"waiting0event"`) {
 		t.Errorf("sync status: %s", raw)
 	}
+	retry := "/api/v1/sync/jobs/" + pragueCal + "/"
+	c.do(ok("POST", retry+"waiting0event/retry", "admin", ""))
+	c.do(exchange{method: "POST", target: retry + "manual0event/retry", token: "admin", status: 409})
+	c.do(exchange{method: "POST", target: retry + "unknown0event/retry", token: "admin", status: 404})
 	c.do(ok("GET", "/api/v1/config_update", "admin", ""))
 	c.do(ok("POST", "/api/v1/config_update", "admin", ""))
 	c.do(ok("GET", "/api/v1/openapi.json", "", ""))
@@ -665,7 +687,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// Tokens: every operation that needs one answers 401 without it or
 	// with an unknown one, and 403 to a token without the scope.
-	samples := map[string]string{"office_id": "prague", "id": vectorID, "email": "user@acme.com"}
+	samples := map[string]string{"office_id": "prague", "id": vectorID, "email": "user@acme.com", "calendar_id": pragueCal, "event_id": "waiting0event"}
 	bodies := map[string]string{"POST /api/v1/reservations": reservation(false)}
 	queries := map[string]string{
 		"/api/v1/offices/{office_id}/reservations": "?" + window, "/api/v1/offices/{office_id}/attendance": "?" + window,
@@ -726,6 +748,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		if f.status != 502 {
 			syncFault.set(f.err)
 			c.do(exchange{method: "GET", target: "/api/v1/sync", token: "admin", status: f.status})
+			c.do(exchange{method: "POST", target: retry + "waiting0event/retry", token: "admin", status: f.status})
 			syncFault.set(nil)
 		}
 	}

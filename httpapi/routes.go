@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/offices/{office_id}/calendar.ics", auth.ScopeFeed, s.getFeed},
 		{"GET", "/api/v1/people/{email}/reservations", auth.ScopeRead, s.listReservations("email", (*moffman.Reservations).PersonReservations)},
 		{"GET", "/api/v1/sync", auth.ScopeAdmin, s.getSync},
+		{"POST", "/api/v1/sync/jobs/{calendar_id}/{event_id}/retry", auth.ScopeAdmin, s.retryJob},
 		{"GET", "/api/v1/config_update", auth.ScopeAdmin, s.configUpdate},
 		{"POST", "/api/v1/config_update", auth.ScopeAdmin, s.configUpdate},
 		{"GET", "/api/v1/openapi.json", public, s.openAPI},

@@ -29,14 +29,15 @@ type officeSyncJSON struct {
 }
 
 type jobsJSON struct {
-	Pending          int     `json:"pending"`
+	Pending          int     `json:"pending"` // those waiting for an operator included
+	NeedsOperator    int     `json:"needs_operator"`
 	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
 	LastError        string  `json:"last_error,omitempty"`
 }
 
 func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 	if s.Sync == nil {
-		return writeJSON(w, http.StatusOK, map[string]any{"offices": []officeSyncJSON{}})
+		return writeJSON(w, http.StatusOK, map[string]any{"offices": []officeSyncJSON{}, "needs_operator": []jobJSON{}})
 	}
 	list, err := s.Sync.Status(r.Context())
 	if err != nil {
@@ -44,13 +45,17 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now()
 	out := make([]officeSyncJSON, 0, len(list))
+	waiting := []jobJSON{}
 	for _, st := range list {
+		for _, j := range st.Jobs.NeedsOperator {
+			waiting = append(waiting, toJobJSON(j))
+		}
 		o := officeSyncJSON{
 			OfficeID: st.Office, CalendarID: st.CalendarID,
 			LastDurationMS: st.LastDuration.Milliseconds(), LastResult: "never run", LastError: st.LastError,
 			FullSync: st.FullSync, EventsSeen: st.EventsSeen, ManualDetected: st.ManualDetected,
 			EventsApproved: st.EventsApproved, FormsDelivered: st.FormsDelivered,
-			Jobs: jobsJSON{Pending: st.Jobs.Pending, LastError: st.Jobs.LastError},
+			Jobs: jobsJSON{Pending: st.Jobs.Pending, NeedsOperator: len(st.Jobs.NeedsOperator), LastError: st.Jobs.LastError},
 		}
 		if !st.LastRun.IsZero() {
 			run := st.LastRun.UTC()
@@ -64,7 +69,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, o)
 	}
-	body := map[string]any{"offices": out}
+	body := map[string]any{"offices": out, "needs_operator": waiting}
 	if s.Notifications != nil {
 		dests, err := s.Notifications(r.Context())
 		if err != nil {

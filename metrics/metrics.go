@@ -120,6 +120,8 @@ var (
 		"Approval forms delivered since start.", []string{"office"}, nil)
 	jobsPending = prometheus.NewDesc("moffman_jobs_pending",
 		"Manual-event jobs not finished yet.", []string{"office"}, nil)
+	jobsNeedsOperator = prometheus.NewDesc("moffman_jobs_needs_operator",
+		"Manual-event jobs waiting for an operator: their form requests had no answer.", []string{"office"}, nil)
 	jobsOldest = prometheus.NewDesc("moffman_jobs_oldest_age_seconds",
 		"Age of the oldest unfinished job (0 when none).", []string{"office"}, nil)
 )
@@ -127,7 +129,7 @@ var (
 type syncCollector struct{ status SyncStatus }
 
 func (c *syncCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{syncLastRun, syncDuration, syncOK, syncApproved, syncForms, jobsPending, jobsOldest} {
+	for _, d := range []*prometheus.Desc{syncLastRun, syncDuration, syncOK, syncApproved, syncForms, jobsPending, jobsNeedsOperator, jobsOldest} {
 		ch <- d
 	}
 }
@@ -157,6 +159,7 @@ func (c *syncCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(syncApproved, prometheus.CounterValue, float64(s.EventsApproved), s.Office)
 		ch <- prometheus.MustNewConstMetric(syncForms, prometheus.CounterValue, float64(s.FormsDelivered), s.Office)
 		gauge(jobsPending, float64(s.Jobs.Pending))
+		gauge(jobsNeedsOperator, float64(len(s.Jobs.NeedsOperator)))
 		age := 0.0
 		if !s.Jobs.Oldest.IsZero() {
 			age = now.Sub(s.Jobs.Oldest).Seconds()
