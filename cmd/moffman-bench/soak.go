@@ -113,6 +113,8 @@ type soakTimes struct {
 	hooksDown, hooksUp time.Duration // the webhook destination refuses everything in between
 	down, kill, up     time.Duration // Byroapi down, moffman killed while it is, Byroapi up
 	revoke             time.Duration // every access token Google issued is revoked
+	unshareFrom        time.Duration // the first office's calendar is unshared from the account
+	unshareTo          time.Duration // and shared again
 	slowFrom, slowTo   time.Duration // Byroapi answers slowly (within forms.timeout)
 }
 
@@ -122,14 +124,15 @@ const slowForm = 3 * time.Second
 
 func soak(ctx context.Context, e *env, r *Report, p soakParams) error {
 	at := soakTimes{hooksDown: p.Duration * 10 / 100, hooksUp: p.Duration * 28 / 100, down: p.Duration * 30 / 100, kill: p.Duration * 45 / 100, up: p.Duration * 65 / 100,
+		unshareFrom: p.Duration * 40 / 100, unshareTo: p.Duration * 55 / 100,
 		revoke: p.Duration * 70 / 100, slowFrom: p.Duration * 75 / 100, slowTo: p.Duration * 85 / 100}
 	at.kill = max(at.kill, at.down+time.Second) // Byroapi answered its last form long before: nothing in flight
 	at.up = max(at.up, at.kill+time.Second)
 	r.Settings = fmt.Sprintf("%s at %.0f req/s (≤ %d in flight), %d offices, %.0f%% of Calendar calls failing (500/429), "+
 		"Byroapi down %.1f–%.1f s, SIGKILL + restart at %.1f s (while Byroapi is down: no form in flight), "+
-		"Google access tokens revoked at %.1f s, Byroapi slow (%s a form) %.1f–%.1f s, webhook destination down %.1f–%.1f s, %d manual events added",
+		"the first office's calendar unshared %.1f–%.1f s, Google access tokens revoked at %.1f s, Byroapi slow (%s a form) %.1f–%.1f s, webhook destination down %.1f–%.1f s, %d manual events added",
 		p.Duration, p.Rate, p.InFlight, p.Offices, 100*p.FaultShare, at.down.Seconds(), at.up.Seconds(), at.kill.Seconds(),
-		at.revoke.Seconds(), slowForm, at.slowFrom.Seconds(), at.slowTo.Seconds(), at.hooksDown.Seconds(), at.hooksUp.Seconds(), p.Manual)
+		at.unshareFrom.Seconds(), at.unshareTo.Seconds(), at.revoke.Seconds(), slowForm, at.slowFrom.Seconds(), at.slowTo.Seconds(), at.hooksDown.Seconds(), at.hooksUp.Seconds(), p.Manual)
 	dir, err := e.scenarioDir("soak")
 	if err != nil {
 		return err
@@ -323,6 +326,11 @@ func (s *soakRun) timeline(ctx context.Context, start time.Time, at soakTimes) e
 	}
 	s.byro.setDown(true)
 	s.e.logf("soak: Byroapi down")
+	if !sleepUntil(ctx, start.Add(at.unshareFrom)) {
+		return ctx.Err()
+	}
+	s.fake.Unshare(s.offs[0].ID)
+	s.e.logf("soak: %s unshared", s.offs[0].ID)
 	if !sleepUntil(ctx, start.Add(at.kill)) {
 		return ctx.Err()
 	}
@@ -337,6 +345,11 @@ func (s *soakRun) timeline(ctx context.Context, start time.Time, at soakTimes) e
 	}
 	s.srv = restarted
 	s.downtime = time.Since(t)
+	if !sleepUntil(ctx, start.Add(at.unshareTo)) {
+		return ctx.Err()
+	}
+	s.fake.Share(s.offs[0].ID)
+	s.e.logf("soak: %s shared again", s.offs[0].ID)
 	if !sleepUntil(ctx, start.Add(at.up)) {
 		return ctx.Err()
 	}
