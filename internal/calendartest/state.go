@@ -31,6 +31,10 @@ func TestStateStore(t *testing.T, newStore func(t *testing.T) moffman.StateStore
 		{"ClaimsDisjoint", testClaimsDisjoint},
 		{"StaleClaimRefused", testStaleClaimRefused},
 		{"ClaimsReleased", testClaimsReleased},
+		{"JobByKey", testJobByKey},
+		{"NeedsOperatorIsNotDue", testNeedsOperatorIsNotDue},
+		{"CommitSyncReopensRestoredEvent", testCommitSyncReopensRestoredEvent},
+		{"ManualUsers", testManualUsers},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -368,4 +372,145 @@ func normalize(l moffman.DirectoryLists) moffman.DirectoryLists {
 		l.ManualUsers = nil
 	}
 	return l
+}
+
+// testJobByKey: Job returns a job as stored, every field included; NotFound
+// for a key never committed.
+func testJobByKey(t *testing.T, s moffman.StateStore) {
+	clk := NewClock(base()) // the jobs' times; the store keeps its own clock
+	ctx := context.Background()
+	t0 := clk.Now()
+	_, err := s.Job(ctx, "c", "evt01")
+	wantCode(t, "Job of a job never committed", err, moffman.NotFound)
+	updated := t0.Add(-time.Hour)
+	if err := s.CommitSync(ctx, "c", []moffman.Job{{CalendarID: "c", EventID: "evt01", OfficeID: "prague",
+		Step: moffman.StepDetected, Created: t0, NextAttempt: t0, EventUpdated: updated}}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Job(ctx, "c", "evt01")
+	want := moffman.Job{CalendarID: "c", EventID: "evt01", OfficeID: "prague", Step: moffman.StepDetected,
+		Created: t0, NextAttempt: t0, EventUpdated: updated}
+	if err != nil || !jobEqual(got, want) || !got.EventUpdated.Equal(updated) {
+		t.Errorf("Job = %+v, %v\nwant %+v", got, err, want)
+	}
+	want.Step, want.Attempts, want.LastError, want.UnknownOutcomes = moffman.StepDone, 2, "late", 2
+	want.NextAttempt, want.EventUpdated = t0.Add(time.Minute), time.Time{}
+	if err := s.SaveJob(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Job(ctx, "c", "evt01")
+	if err != nil || !jobEqual(got, want) || got.UnknownOutcomes != 2 || !got.EventUpdated.IsZero() {
+		t.Errorf("Job after SaveJob = %+v, %v\nwant %+v (a finished job is found too)", got, err, want)
+	}
+	_, err = s.Job(ctx, "other", "evt01")
+	wantCode(t, "Job of another calendar's key", err, moffman.NotFound)
+}
+
+// testNeedsOperatorIsNotDue: a job waiting for an operator is never due,
+// and JobStats counts and lists it.
+func testNeedsOperatorIsNotDue(t *testing.T, s moffman.StateStore) {
+	clk := NewClock(base()) // the jobs' times; the store keeps its own clock
+	ctx := context.Background()
+	t0 := clk.Now()
+	job := func(id string, minutes int) moffman.Job {
+		at := t0.Add(time.Duration(minutes) * time.Minute)
+		return moffman.Job{CalendarID: "c", EventID: id, OfficeID: "prague", Step: moffman.StepDetected, Created: at, NextAttempt: t0}
+	}
+	if err := s.CommitSync(ctx, "c", []moffman.Job{job("w1", 2), job("w2", 1), job("d1", 3)}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"w1", "w2"} {
+		w := job(id, map[string]int{"w1": 2, "w2": 1}[id])
+		w.Step, w.UnknownOutcomes, w.LastError = moffman.StepNeedsOperator, 3, "no answer"
+		if err := s.SaveJob(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := s.DueJobs(ctx, t0.Add(24*time.Hour), 0)
+	if err != nil || len(due) != 1 || due[0].EventID != "d1" {
+		t.Errorf("due = %+v, %v; want only d1", due, err)
+	}
+	stats, err := s.JobStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stats["prague"]
+	if st.Pending != 3 || len(st.NeedsOperator) != 2 || st.NeedsOperator[0].EventID != "w2" ||
+		st.NeedsOperator[1].EventID != "w1" || st.NeedsOperator[0].UnknownOutcomes != 3 || st.NeedsOperator[0].LastError != "no answer" {
+		t.Errorf("JobStats = %+v; want 3 pending, w2 and w1 waiting, oldest first", st)
+	}
+}
+
+// testCommitSyncReopensRestoredEvent: a dropped job is re-opened by a
+// detection that saw its event updated after the drop, and only then.
+func testCommitSyncReopensRestoredEvent(t *testing.T, s moffman.StateStore) {
+	clk := NewClock(base()) // the jobs' times; the store keeps its own clock
+	ctx := context.Background()
+	t0 := clk.Now()
+	cancelledAt := t0.Add(-time.Hour)
+	for _, j := range []moffman.Job{
+		{CalendarID: "c", EventID: "drop1", OfficeID: "prague", Step: moffman.StepDropped, Attempts: 4, LastError: "x",
+			Created: t0.Add(-2 * time.Hour), NextAttempt: t0, EventUpdated: cancelledAt},
+		{CalendarID: "c", EventID: "done1", OfficeID: "prague", Step: moffman.StepDone, Created: t0, NextAttempt: t0, EventUpdated: cancelledAt},
+		{CalendarID: "c", EventID: "open1", OfficeID: "prague", Step: moffman.StepFormDelivered, Attempts: 1, Created: t0,
+			NextAttempt: t0.Add(time.Hour), EventUpdated: cancelledAt},
+	} {
+		if err := s.CommitSync(ctx, "c", []moffman.Job{j}, "t"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	detect := func(id string, updated time.Time) moffman.Job {
+		return moffman.Job{CalendarID: "c", EventID: id, OfficeID: "prague", Step: moffman.StepDetected,
+			Created: clk.Now(), NextAttempt: clk.Now(), EventUpdated: updated}
+	}
+	// Listed again unchanged: nothing changes.
+	if err := s.CommitSync(ctx, "c", []moffman.Job{detect("drop1", cancelledAt)}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Job(ctx, "c", "drop1"); got.Step != moffman.StepDropped {
+		t.Errorf("a dropped job listed with the same updated time became %+v", got)
+	}
+	// Restored: a newer updated time re-opens the dropped job only.
+	clk.Advance(time.Minute)
+	restored := t0.Add(time.Minute)
+	if err := s.CommitSync(ctx, "c", []moffman.Job{detect("drop1", restored), detect("done1", restored), detect("open1", restored)}, "t2"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Job(ctx, "c", "drop1")
+	if want := detect("drop1", restored); err != nil || !jobEqual(got, want) || !got.EventUpdated.Equal(restored) {
+		t.Errorf("the restored event's job = %+v, %v\nwant %+v", got, err, want)
+	}
+	if got, _ := s.Job(ctx, "c", "done1"); got.Step != moffman.StepDone {
+		t.Errorf("a done job was re-opened: %+v", got)
+	}
+	if got, _ := s.Job(ctx, "c", "open1"); got.Step != moffman.StepFormDelivered || got.Attempts != 1 {
+		t.Errorf("an unfinished job was replaced: %+v", got)
+	}
+	// A job dropped without an event time is re-opened by any listing.
+	zero := moffman.Job{CalendarID: "c", EventID: "drop2", OfficeID: "prague", Step: moffman.StepDropped, Created: t0, NextAttempt: t0}
+	if err := s.CommitSync(ctx, "c", []moffman.Job{zero}, "t3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitSync(ctx, "c", []moffman.Job{detect("drop2", cancelledAt)}, "t4"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Job(ctx, "c", "drop2"); got.Step != moffman.StepDetected {
+		t.Errorf("a job dropped without an event time stayed %+v", got)
+	}
+}
+
+func testManualUsers(t *testing.T, s moffman.StateStore) {
+	ctx := context.Background()
+	if got, ok, err := s.ManualUsers(ctx); ok || err != nil || len(got) != 0 {
+		t.Fatalf("fresh ManualUsers = %v, %v, %v; want none saved", got, ok, err)
+	}
+	for _, want := range [][]string{{"a@b.c", "d@e.f"}, {}} {
+		if err := s.SaveManualUsers(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.ManualUsers(ctx)
+		if err != nil || !ok || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ManualUsers = %v, %v, %v; want %v saved", got, ok, err, want)
+		}
+	}
 }
