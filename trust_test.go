@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
+	"github.com/moffman/moffman/sqlite"
 )
 
 // Trust: the manual flow heals by itself from calendars unshared for a
@@ -125,7 +128,7 @@ func TestAccessLostThenRegainedFinishesWithOneForm(t *testing.T) {
 					t.Fatal(err)
 				}
 				job, ok := e.pendingJob(ev.ID)
-				if !ok || job.Step != moffman.StepDetected || job.LastError == "" {
+				if !ok || job.Step != moffman.StepDetected || !strings.Contains(job.LastError, "not reachable now") {
 					t.Fatalf("while the calendar is unshared the job is %+v (pending %v), want it kept at detected with its error", job, ok)
 				}
 				clock.set(job.NextAttempt)
@@ -137,6 +140,9 @@ func TestAccessLostThenRegainedFinishesWithOneForm(t *testing.T) {
 			e.wantApproved(cal, ev.ID)
 			if n := e.forms.total(); n != 1 {
 				t.Errorf("%d forms, want 1", n)
+			}
+			if st, _ := m.Status(ctx); st[0].FormsDelivered != 1 || st[0].EventsApproved != 1 || st[0].Jobs.Pending != 0 {
+				t.Errorf("status = %+v, want 1 form delivered, 1 event approved, none pending", st[0])
 			}
 		})
 		t.Run("before the approval", func(t *testing.T) {
@@ -396,8 +402,8 @@ func TestUnknownOutcomeIsRepeatedSparinglyThenWaitsForAnOperator(t *testing.T) {
 
 		// The operator sends it once more.
 		forms.answer()
-		if _, err := m.RetryJob(ctx, cal, ev.ID); err != nil {
-			t.Fatal(err)
+		if job, err := m.RetryJob(ctx, cal, ev.ID); err != nil || job.Step != moffman.StepDetected || !job.NextAttempt.Equal(clock.now()) {
+			t.Fatalf("RetryJob = %+v, %v; want the job due now at detected", job, err)
 		}
 		if _, err := m.RetryJob(ctx, cal, ev.ID); !moffman.IsCode(err, moffman.Conflict) {
 			t.Errorf("a second retry = %v, want Conflict: the job no longer waits", err)
@@ -514,6 +520,9 @@ func TestSyncResubscribesAFailedCalendar(t *testing.T) {
 		}
 		m := e.sync()
 		m.RunOnce(ctx) // still unshared: the office's run fails
+		if e.dir.CalendarError(cal) == nil {
+			t.Error("a failed re-subscription cleared the calendar error")
+		}
 		if status, _ := m.Status(ctx); status[0].LastError == "" || status[0].FailedRuns != 1 {
 			t.Errorf("status while unshared = %+v, want a failed run", status[0])
 		}
@@ -658,4 +667,52 @@ func TestReadinessWatchesCredentials(t *testing.T) {
 	if none.Err() != nil {
 		t.Error("a nil health record reports a failure")
 	}
+}
+
+// TestRunDefaults: without Interval and JobPoll, Run syncs every two hours
+// and polls due jobs every five seconds.
+func TestRunDefaults(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		store, err := sqlite.Open(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		rec := &listRecorder{Calendar: store}
+		forms := &countingForms{down: true}
+		m := &moffman.ManualSync{Calendar: rec, Store: store, Forms: forms,
+			Directory: moffman.NewDirectory(moffman.DirectoryLists{
+				Offices: []moffman.Office{{Name: "prague", CalendarID: cal}}, ManualUsers: []moffman.Person{jan1234}}),
+			CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		}
+		day := time.Now().UTC().AddDate(0, 0, 3)
+		if _, err := store.Insert(ctx, cal, moffman.Event{Summary: "office", Start: day.Format(moffman.DateLayout),
+			End: day.AddDate(0, 0, 1).Format(moffman.DateLayout), CreatorEmail: jan}); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = m.Run(ctx); close(done) }()
+		synctest.Wait()
+		forms.set(false) // the refused form is retried by the poll, within 5 seconds
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if forms.count() != 1 {
+			t.Errorf("%d forms 5 s after a refusal, want 1", forms.count())
+		}
+		time.Sleep(2*time.Hour - 6*time.Second)
+		synctest.Wait()
+		listings := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.queries) }
+		n := listings()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if m := listings(); n != 1 || m != 2 {
+			t.Errorf("listings just before and after 2 h: %d, %d; want 1, 2", n, m)
+		}
+		cancel()
+		<-done
+	})
 }
