@@ -64,9 +64,14 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Unapproved: strconv.Itoa(cfg.Calendar.Colors.Unapproved),
 		Approved:   strconv.Itoa(cfg.Calendar.Colors.Approved),
 	}
+	health := &moffman.Health{}
+	for i, check := range a.backend.checks { // Calendar's and Sheets' credentials
+		health.Watch(fmt.Sprintf("%s %d", moffman.ReasonCredentials, i+1), check)
+	}
 	reservations := &moffman.Reservations{
 		Calendar: calendar, Directory: directory, Colors: colors,
 		MaxDays: cfg.Calendar.MaxReservationDays, Logger: logger,
+		Account: a.backend.account, Health: health,
 	}
 	forms, err := formIssuer(cfg)
 	if err != nil {
@@ -76,7 +81,9 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Calendar: calendar, Store: state, Directory: directory, Colors: colors, Forms: mets.WrapForms(forms),
 		CheckMin: cfg.Calendar.CheckingRange.Min, CheckMax: cfg.Calendar.CheckingRange.Max,
 		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
-		Logger:   logger, Holder: a.backend.holder,
+		Logger:   logger, Holder: a.backend.holder, Health: health,
+		// A step must outlast the form request it makes.
+		StepTimeout: max(5*time.Minute, cfg.Forms.Timeout+time.Minute),
 	}
 	mets.WatchSync(a.manual)
 	if err := a.wireNotifications(reservations, mets); err != nil {
@@ -96,10 +103,8 @@ func (a *app) wire(mets *metrics.Metrics) error {
 			if err := state.Ping(ctx); err != nil {
 				return fmt.Errorf("the store does not answer: %w", err)
 			}
-			for _, check := range a.backend.checks {
-				if err := check(); err != nil {
-					return errors.New(moffman.ErrorMessage(err))
-				}
+			if err := health.Err(); err != nil {
+				return errors.New(moffman.ErrorMessage(err))
 			}
 			if err := measured.LastError(); err != nil {
 				return fmt.Errorf("the calendar backend was unreachable on its last call: %s", moffman.ErrorMessage(err))
@@ -264,7 +269,8 @@ func formIssuer(cfg *config.Config) (moffman.FormIssuer, error) {
 		EndDateCorrective: cfg.Calendar.EndDateCorrective, CCToCreator: f.CCToCreator,
 		From: f.Email.From, To: f.Email.To, CC: f.Email.CC,
 		Subject: f.Email.Subject, Contents: f.Email.Contents, Attachments: f.Email.Attachments,
-	}, &http.Client{Timeout: byroapi.DefaultTimeout})
+		Timeout: f.Timeout, // bounds each request; no client timeout beside it
+	}, &http.Client{})
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ type backend struct {
 	source      moffman.DirectorySource // the spreadsheet lists; nil: only the static lists
 	system      string                  // the calendar's label in the metrics
 	description string                  // how the start-up line names the calendar
+	account     string                  // the account the calendar backend acts as, for messages
 	// checks report conditions readiness must show, such as credentials
 	// the calendar refuses; each returns nil while all is well.
 	checks []func() error
@@ -144,7 +145,7 @@ func (b *backend) openGoogle(ctx context.Context, cfg *config.Config, logger *sl
 	if err != nil {
 		return fmt.Errorf("google_api.service_account_key_path %s: %w", keyPath, err)
 	}
-	b.calendar, b.system = gcal, "google"
+	b.calendar, b.system, b.account = gcal, "google", gcal.Account()
 	b.checks = append(b.checks, gcal.CredentialsError)
 	b.description = "Google Calendar as " + gcal.Account() + " at " + cfg.GoogleAPI.CalendarEndpoint
 	offices, users := sheetRange(cfg.Offices.GoogleConfig), sheetRange(cfg.ManualUsers.GoogleConfig)
