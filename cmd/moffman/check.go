@@ -18,7 +18,10 @@ import (
 // (config.Load): the files it reads and what the adapters refuse, made
 // without binding a port, writing the store or calling Google. Both
 // --check-config and start run them, and every problem is listed at once.
-func startChecks(ctx context.Context, cfg *config.Config) error {
+// The store's checks (sqlite.Check) run only for --check-config: at start
+// sqlite.Open makes the same checks itself, and running both would read
+// the whole file twice.
+func startChecks(ctx context.Context, cfg *config.Config, checkStore bool) error {
 	var problems []string
 	add := func(err error) {
 		if err != nil {
@@ -36,7 +39,7 @@ func startChecks(ctx context.Context, cfg *config.Config) error {
 			// pgx's message may repeat the URL, password included.
 			add(errors.New("general.database_url: not a valid PostgreSQL connection URL (expected e.g. postgres://moffman@db.example.com/moffman); check its parameters, such as sslmode"))
 		}
-	case cfg.General.StoragePath != nil:
+	case cfg.General.StoragePath != nil && checkStore:
 		add(sqlite.Check(ctx, *cfg.General.StoragePath))
 	}
 	if len(problems) > 0 {

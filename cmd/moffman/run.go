@@ -81,7 +81,7 @@ func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%v", err)
 	}
-	if err := startChecks(ctx, cfg); err != nil {
+	if err := startChecks(ctx, cfg, *checkConfig); err != nil {
 		return err
 	}
 	if *checkConfig {
