@@ -246,34 +246,11 @@ func soakReplicas(ctx context.Context, e *env, r *Report) error {
 
 // sender spreads the soak's requests over the live replicas.
 func (s *replicaSoak) sender(client *http.Client, inFlight int) op {
-	gen := newGenerator(s.offs, 2000, 250, firstDay)
-	s.workers = make([]*soakWorker, inFlight)
-	for i := range s.workers {
-		s.workers[i] = &soakWorker{}
-	}
-	return func(ctx context.Context, w int) (int, error) {
-		wk := s.workers[w]
-		wk.n++
+	s.workers = newSoakWorkers(inFlight)
+	return reservationSender(s.offs, client, s.workers, func(wk *soakWorker) string {
 		live := *s.alive.Load()
-		base := live[wk.n%len(live)]
-		var res reservation
-		approve := false
-		switch {
-		case wk.n%5 == 0 && len(wk.pending) > 0:
-			res, wk.pending, approve = wk.pending[0], wk.pending[1:], true
-		case wk.n%20 == 1:
-			res, approve = gen.next(), true
-		default:
-			res = gen.next()
-		}
-		status, err := discard(ctx, client, http.MethodPost, base+"/api/v1/reservations", res.body(approve))
-		acked := err == nil && status == http.StatusOK
-		wk.recs = append(wk.recs, reqRecord{Key: res.RequestDT, Approve: approve, Acked: acked})
-		if acked && !approve {
-			wk.pending = append(wk.pending, res)
-		}
-		return status, err
-	}
+		return live[wk.n%len(live)]
+	})
 }
 
 // addManualEvents inserts the manual events as their creators would,

@@ -261,17 +261,31 @@ func (s *soakRun) runLoad(ctx context.Context, at soakTimes) (*LoadStats, error)
 	return load, manualErr
 }
 
-// sender is the load's operation: each worker registers new reservations,
-// approves some it registered, and now and then one never registered.
+// sender is the load's operation, at the one server (the restarted one
+// listens on the same port).
 func (s *soakRun) sender(client *http.Client, base string) op {
-	gen := newGenerator(s.offs, 2000, 250, firstDay)
-	s.workers = make([]*soakWorker, s.p.InFlight)
-	for i := range s.workers {
-		s.workers[i] = &soakWorker{}
+	s.workers = newSoakWorkers(s.p.InFlight)
+	return reservationSender(s.offs, client, s.workers, func(*soakWorker) string { return base })
+}
+
+func newSoakWorkers(n int) []*soakWorker {
+	workers := make([]*soakWorker, n)
+	for i := range workers {
+		workers[i] = &soakWorker{}
 	}
+	return workers
+}
+
+// reservationSender is the soaks' load: each worker registers new
+// reservations, approves some it registered, and now and then one never
+// registered, recording what was acknowledged. base chooses the server of
+// a worker's next request.
+func reservationSender(offs []office, client *http.Client, workers []*soakWorker, base func(*soakWorker) string) op {
+	gen := newGenerator(offs, 2000, 250, firstDay)
 	return func(ctx context.Context, w int) (int, error) {
-		wk := s.workers[w]
+		wk := workers[w]
 		wk.n++
+		url := base(wk) + "/api/v1/reservations"
 		var res reservation
 		approve := false
 		switch {
@@ -282,7 +296,7 @@ func (s *soakRun) sender(client *http.Client, base string) op {
 		default:
 			res = gen.next()
 		}
-		status, err := discard(ctx, client, http.MethodPost, base+"/api/v1/reservations", res.body(approve))
+		status, err := discard(ctx, client, http.MethodPost, url, res.body(approve))
 		acked := err == nil && status == http.StatusOK
 		wk.recs = append(wk.recs, reqRecord{Key: res.RequestDT, Approve: approve, Acked: acked})
 		if acked && !approve {

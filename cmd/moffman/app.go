@@ -293,21 +293,21 @@ func reloadInterval(cfg *config.Config) time.Duration {
 }
 
 func reloadEvery(ctx context.Context, r *moffman.Reloader, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = r.Refresh(ctx) // logged by Refresh; the last good lists stay
-		}
-	}
+	tick(ctx, every, func() { _ = r.Refresh(ctx) }) // logged by Refresh; the last good lists stay
 }
 
 // restoreEvery reads the lists the leader last saved, so every replica
 // serves the same offices and manual users.
 func restoreEvery(ctx context.Context, r *moffman.Reloader, every time.Duration, logger *slog.Logger) {
+	tick(ctx, every, func() {
+		if err := r.Restore(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("reading the lists the leader saved failed; keeping the current ones", "error", err)
+		}
+	})
+}
+
+// tick calls f every interval until ctx is done.
+func tick(ctx context.Context, every time.Duration, f func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -315,9 +315,7 @@ func restoreEvery(ctx context.Context, r *moffman.Reloader, every time.Duration,
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := r.Restore(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("reading the lists the leader saved failed; keeping the current ones", "error", err)
-			}
+			f()
 		}
 	}
 }
