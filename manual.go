@@ -52,8 +52,7 @@ type ManualSync struct {
 	noForm sync.Once
 	anon   sync.Once // names the holder when Holder is ""
 
-	failures syncFailures // for sync.failing (notify.go)
-	users    manualUsers  // guarded by runMu
+	users manualUsers // guarded by runMu
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -62,13 +61,14 @@ type OfficeSyncStatus struct {
 	CalendarID     string
 	LastRun        time.Time
 	LastDuration   time.Duration
-	LastError      string // "" when the last run succeeded
-	FailedRuns     int    // failed runs in a row; 0 after a success
-	FullSync       bool   // the last run listed the window, not changes
-	EventsSeen     int    // in the last run
-	ManualDetected int    // in the last run
-	EventsApproved int    // since start
-	FormsDelivered int    // since start
+	LastError      string    // "" when the last run succeeded
+	FailedRuns     int       // failed runs in a row; 0 after a success
+	FailingSince   time.Time // the first failed run of the streak; zero after a success
+	FullSync       bool      // the last run listed the window, not changes
+	EventsSeen     int       // in the last run
+	ManualDetected int       // in the last run
+	EventsApproved int       // since start
+	FormsDelivered int       // since start
 	Jobs           JobStats
 }
 
@@ -78,9 +78,6 @@ const (
 	jobBatch           = 256
 	defaultStepTimeout = 5 * time.Minute
 	keepFinishedJobs   = 30 * 24 * time.Hour
-	// maxFailedRuns is how many syncs of an office may fail in a row
-	// before the service reports itself not ready.
-	maxFailedRuns = 3
 )
 
 // Run syncs at once and then every Interval, and retries due jobs every
@@ -166,7 +163,7 @@ func (m *ManualSync) resubscribe(ctx context.Context, o Office) error {
 		m.Directory.SetCalendarError(o.CalendarID, err)
 	}
 	start := m.now()
-	m.record(o, start, detection{}, WrapError(ErrorCode(err), err, "the calendar %s is not accessible to the service account", o.CalendarID))
+	m.record(ctx, o, start, detection{}, WrapError(ErrorCode(err), err, "the calendar %s is not accessible to the service account", o.CalendarID))
 	return err
 }
 
@@ -201,33 +198,39 @@ func (m *ManualSync) RetryJob(ctx context.Context, calendarID, eventID string) (
 func (m *ManualSync) SyncOffice(ctx context.Context, office Office) error {
 	start := m.now()
 	d, err := m.detect(ctx, office, start)
-	m.record(office, start, d, err)
-	m.notifySync(ctx, office, start, err)
+	m.record(ctx, office, start, d, err)
 	if err == nil && d.detected > 0 {
 		m.logger().InfoContext(ctx, "manual events detected", "office", office.Name, "count", d.detected)
 	}
 	return err
 }
 
-// record keeps what a run of an office did in its status, and tells the
-// health record when the office has failed too many runs in a row.
-func (m *ManualSync) record(office Office, start time.Time, d detection, err error) {
+// record keeps what a run of an office did in its status, and when the
+// office has failed more than FailingSyncs runs in a row tells the health
+// record and notifies sync.failing.
+func (m *ManualSync) record(ctx context.Context, office Office, start time.Time, d detection, err error) {
 	var failed int
+	var since time.Time
 	m.update(office, func(s *OfficeSyncStatus) {
-		before := s.FailedRuns
+		before, beforeSince := s.FailedRuns, s.FailingSince
 		s.LastRun, s.LastDuration, s.FullSync = start, m.now().Sub(start), d.full
-		s.EventsSeen, s.ManualDetected, s.LastError, s.FailedRuns = d.seen, d.detected, "", 0
+		s.EventsSeen, s.ManualDetected, s.LastError = d.seen, d.detected, ""
+		s.FailedRuns, s.FailingSince = 0, time.Time{}
 		if err != nil {
 			s.LastError = ErrorMessage(err)
 			if s.LastError == "internal error" {
 				s.LastError = err.Error()
 			}
-			s.FailedRuns = before + 1
+			s.FailedRuns, s.FailingSince = before+1, beforeSince
+			if before == 0 {
+				s.FailingSince = start
+			}
 		}
-		failed = s.FailedRuns
+		failed, since = s.FailedRuns, s.FailingSince
 	})
+	m.notifySync(ctx, office, failed, since, err)
 	reason := "sync of office " + office.Name
-	if failed > maxFailedRuns {
+	if failed > FailingSyncs {
 		m.Health.Set(reason, fmt.Sprintf("failed %d times in a row: %v", failed, err))
 	} else {
 		m.Health.Clear(reason)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -46,7 +45,9 @@ var NotificationTypes = []NotificationType{
 // Thresholds of the alerting notifications.
 const (
 	StuckAttempts = 5 // form.stuck once a job step failed more often
-	FailingSyncs  = 3 // sync.failing once an office's sync failed more often in a row
+	// FailingSyncs is how often in a row an office's sync may fail before
+	// it is failing: then sync.failing is sent and /readyz is 503.
+	FailingSyncs = 3
 )
 
 // Notification is one thing that happened, as it is delivered.
@@ -211,39 +212,11 @@ func (m *ManualSync) jobNotification(t NotificationType, job Job, ev Event, stat
 	return n
 }
 
-// syncFailures counts each office's failed syncs in a row, for
-// sync.failing.
-type syncFailures struct {
-	mu    sync.Mutex
-	count map[string]int
-	since map[string]time.Time // the first failure of the streak
-}
-
-// notifySync counts a sync's outcome and records sync.failing once per
-// streak, when an office's sync has failed more than FailingSyncs times in
-// a row.
-func (m *ManualSync) notifySync(ctx context.Context, office Office, start time.Time, syncErr error) {
-	if m.Notifier == nil {
-		return
-	}
-	f := &m.failures
-	f.mu.Lock()
-	if f.count == nil {
-		f.count, f.since = map[string]int{}, map[string]time.Time{}
-	}
-	if syncErr == nil {
-		delete(f.count, office.Name)
-		delete(f.since, office.Name)
-		f.mu.Unlock()
-		return
-	}
-	if f.count[office.Name] == 0 {
-		f.since[office.Name] = start
-	}
-	f.count[office.Name]++
-	n, since := f.count[office.Name], f.since[office.Name]
-	f.mu.Unlock()
-	if n != FailingSyncs+1 {
+// notifySync records sync.failing once per streak: when the office's
+// sync has just failed the (FailingSyncs+1)th time in a row. since, the
+// streak's first failure, keeps the id the same for the whole streak.
+func (m *ManualSync) notifySync(ctx context.Context, office Office, failed int, since time.Time, syncErr error) {
+	if m.Notifier == nil || failed != FailingSyncs+1 {
 		return
 	}
 	err := m.Notifier.Notify(ctx, Notification{
