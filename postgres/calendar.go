@@ -50,7 +50,7 @@ const (
 // used before in the calendar, by a cancelled event too (Conflict). The
 // creator is ev.CreatorEmail, else the account.
 func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event) (moffman.Event, error) {
-	if err := validateEvent(ev); err != nil {
+	if err := moffman.ValidateNewEvent(ev); err != nil { // year 0 too, which PostgreSQL's date lacks
 		return moffman.Event{}, err
 	}
 	ev, priv, err := eventstore.ToInsert(ev, s.account)
@@ -83,7 +83,7 @@ func (s *Store) Get(ctx context.Context, calendarID, eventID string) (moffman.Ev
 // Patch replaces the fields set in p and merges p.Private key by key, in
 // one statement.
 func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman.EventPatch) (moffman.Event, error) {
-	if err := validatePatch(p); err != nil {
+	if err := moffman.ValidatePatch(p); err != nil {
 		return moffman.Event{}, err
 	}
 	priv, err := eventstore.PatchPrivate(p.Private)
