@@ -11,26 +11,9 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/calendartest"
 	"github.com/moffman/moffman/internal/eventstore"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // openTest opens a file-backed store in a temporary directory.
 func openTest(t testing.TB, opts ...Option) *Store {
@@ -73,7 +56,7 @@ func ids(evs []moffman.Event) string {
 
 func TestInsertGet(t *testing.T) {
 	t.Parallel()
-	clk := &testClock{t: time.Date(2024, 3, 1, 10, 0, 0, 123456789, time.FixedZone("x", 3600))}
+	clk := calendartest.NewClock(time.Date(2024, 3, 1, 10, 0, 0, 123456789, time.FixedZone("x", 3600)))
 	s := openTest(t, WithClock(clk.Now), WithAccount("svc@example.com"))
 	ctx := context.Background()
 

@@ -3,7 +3,6 @@ package calendartest
 import (
 	"context"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -221,27 +220,4 @@ func testPruneOutbox(t *testing.T, o moffman.Outbox, clk *Clock) {
 	if got := deliveryIDs(mustDue(t, o, "webhook:a", clk.Now(), 0)); !reflect.DeepEqual(got, []string{"pending", "old"}) {
 		t.Errorf("due after recording the pruned one again = %v, want [pending old]", got)
 	}
-}
-
-// Clock is a settable clock for stores that take one.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
