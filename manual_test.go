@@ -2,13 +2,10 @@ package moffman_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,71 +13,39 @@ import (
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/byroapi"
+	"github.com/moffman/moffman/byroapi/byroapitest"
 	"github.com/moffman/moffman/google"
 	"github.com/moffman/moffman/googlefake"
 	"github.com/moffman/moffman/sqlite"
 )
 
-// formService is an httptest Byroapi that records every form it accepted.
-type formService struct {
-	mu    sync.Mutex
-	down  bool
-	forms []map[string]any
-	srv   *httptest.Server
-}
+// formService is the Byroapi fake (byroapitest), read the way these
+// tests count forms.
+type formService struct{ *byroapitest.Server }
 
-func newFormService(t *testing.T) *formService {
-	f := &formService{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.down {
-			http.Error(w, "maintenance", http.StatusServiceUnavailable)
-			return
-		}
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			http.Error(w, "bad json", http.StatusBadRequest)
-			return
-		}
-		f.forms = append(f.forms, m)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
+func newFormService(t *testing.T) *formService { return &formService{byroapitest.Start(t)} }
 
-func (f *formService) setDown(down bool) {
-	f.mu.Lock()
-	f.down = down
-	f.mu.Unlock()
-}
+func (f *formService) setDown(down bool) { f.SetDown(down) }
 
-// count returns the forms received for one user and first day.
+// count returns the forms accepted for one user and first day.
 func (f *formService) count(user, dateFrom string) int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	n := 0
-	for _, m := range f.forms {
-		d := m["form_data"].(map[string]any)
-		if d["user_id"] == user && d["date_from"] == dateFrom {
+	for _, r := range f.Delivered() {
+		if r.UserID == user && r.DateFrom == dateFrom {
 			n++
 		}
 	}
 	return n
 }
 
-func (f *formService) total() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.forms)
-}
+// total returns how many forms were accepted.
+func (f *formService) total() int { return len(f.Delivered()) }
 
 func (f *formService) issuer(t *testing.T) *byroapi.Client {
 	c, err := byroapi.New(byroapi.Config{
-		Template: "attendance", URL: f.srv.URL, DateFormat: "YYYY-MM-DD",
+		Template: "attendance", URL: f.URL, DateFormat: "YYYY-MM-DD",
 		EndDateCorrective: moffman.Shift{Days: -1}, CCToCreator: true, Subject: "{user_name}", Contents: "{date_from}",
-	}, f.srv.Client())
+	}, f.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +260,7 @@ func TestMovedAndCancelledBeforeForm(t *testing.T) {
 			t.Fatal(err)
 		}
 		if e.forms.count(jan, monday) != 0 || e.forms.count(jan, newStart) != 1 {
-			t.Errorf("the moved event's form must carry the new dates: %v", e.forms.forms)
+			t.Errorf("the moved event's form must carry the new dates: %+v", e.forms.Delivered())
 		}
 		if e.forms.count(jan, "2026-12-03") != 0 {
 			t.Error("a form was sent for a cancelled event")
