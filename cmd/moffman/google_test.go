@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -166,5 +167,49 @@ rest_api: {addr: 127.0.0.1, port: 0}
 	}
 	if status, _ := getJSON(t, base+"/readyz"); status != 200 {
 		t.Errorf("/readyz after healing: %d", status)
+	}
+}
+
+// forms.timeout bounds a form request: when Byroapi never answers, the
+// request ends after that many seconds as an unknown outcome, which
+// /api/v1/sync shows on the job (with the 120 s default it would not
+// within the test's 20 s).
+func TestRunFormsTimeout(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fake, googleConfig := startFake(t, dir)
+	const prague = "prague@group.calendar.google.com"
+	fake.AddCalendar(prague, true)
+	day := time.Now().UTC().AddDate(0, 0, 3).Format("2006-01-02")
+	next := time.Now().UTC().AddDate(0, 0, 4).Format("2006-01-02")
+	if _, err := fake.AddManualEvent(prague, "jan.novak@acme.com", googlefake.ManualEvent{Summary: "office", Start: day, End: next}); err != nil {
+		t.Fatal(err)
+	}
+	byro := byroapitest.Start(t)
+	byro.Hang(true)
+	cfg := writeConfig(t, dir, googleConfig+`
+general: {storage_path: null}
+offices:
+  office_list: [{name: prague, id: `+prague+`}]
+manual_users:
+  user_list: [{id: jan.novak@acme.com, first_name: Jan, last_name: Novák, employee_number: "1"}]
+forms:
+  template: attendance
+  url: `+byro.URL+`
+  timeout: 1
+rest_api: {addr: 127.0.0.1, port: 0}
+`)
+	base, _, _ := startService(t, []string{"--config", cfg}, nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, body := getJSON(t, base+"/api/v1/sync")
+		raw, _ := json.Marshal(body)
+		if status == 200 && strings.Contains(string(raw), "answer never came") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no unknown outcome within 20 s with forms.timeout 1 s: %s", raw)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
