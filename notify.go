@@ -32,7 +32,7 @@ const (
 	NotifyReservationCancelled NotificationType = "reservation.cancelled"
 	NotifyManualApproved       NotificationType = "manual.approved"
 	NotifyManualWaitlisted     NotificationType = "manual.waitlisted" // once offices have a capacity
-	NotifyFormStuck            NotificationType = "form.stuck"        // a job failing for more than StuckAttempts attempts
+	NotifyFormStuck            NotificationType = "form.stuck"        // a job failing for more than StuckAttempts attempts, or waiting for an operator
 	NotifySyncFailing          NotificationType = "sync.failing"      // an office's sync failing for more than FailingSyncs runs
 )
 
@@ -177,6 +177,16 @@ func (s *Reservations) notifyReservation(ctx context.Context, office Office, ev 
 // event approved (by this attempt, or by an earlier one that stopped before
 // recording it).
 func (m *ManualSync) notifyStep(ctx context.Context, a *attempt, next JobStep) error {
+	if m.Notifier != nil && next == StepNeedsOperator {
+		// The job stops retrying by itself: someone has to look at it.
+		n := m.jobNotification(NotifyFormStuck, a.job, a.ev, string(StepNeedsOperator), a.note)
+		n.ID = NotificationID(NotifyFormStuck, a.job.CalendarID, a.job.EventID, string(StepNeedsOperator), strconv.Itoa(a.job.UnknownOutcomes))
+		// Only logged when it fails: failing the step would send the form again.
+		if err := m.Notifier.Notify(ctx, n); err != nil {
+			a.log.WarnContext(ctx, "recording a form.stuck notification failed", "error", err)
+		}
+		return nil
+	}
 	if m.Notifier == nil || a.gone || a.job.Step != StepFormDelivered || next != StepDone {
 		return nil
 	}

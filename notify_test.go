@@ -3,11 +3,13 @@ package moffman_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/byroapi"
 )
 
 // notifications records what the core notifies; fail makes it refuse.
@@ -240,5 +242,44 @@ func TestSyncFailingOncePerStreak(t *testing.T) {
 	again := rec.ofType(moffman.NotifySyncFailing)
 	if len(again) != 2 || again[1].ID == again[0].ID {
 		t.Errorf("a second streak: %+v, want a second sync.failing with its own id", again)
+	}
+}
+
+// TestFormStuckWhenWaitingForAnOperator: a job that stops retrying by
+// itself (form requests without an answer) is announced at once, and
+// again after an operator's retry that meets the same silence.
+func TestFormStuckWhenWaitingForAnOperator(t *testing.T) {
+	t.Parallel()
+	e := newManualEnv(t, "embedded")
+	clock := e.withClock()
+	forms := newSilentForms(t)
+	issuer, err := byroapi.New(byroapi.Config{Template: "attendance", URL: forms.srv.URL}, forms.srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := e.manual(cal, jan, monday, "2026-12-01")
+	m := e.sync()
+	m.Forms = issuer
+	rec := &notifications{}
+	m.Notifier = rec
+	ctx := context.Background()
+	m.RunOnce(ctx)
+	for sent := 1; sent < 3; sent++ {
+		if got := rec.ofType(moffman.NotifyFormStuck); len(got) != 0 {
+			t.Fatalf("form.stuck after %d unanswered requests, while the job still retries: %+v", sent, got)
+		}
+		clock.add(10 * time.Minute)
+		m.ProcessDueJobs(ctx)
+	}
+	got := rec.ofType(moffman.NotifyFormStuck)
+	if len(got) != 1 || got[0].EventID != ev.ID || got[0].Status != string(moffman.StepNeedsOperator) || !strings.Contains(got[0].Detail, "operator") {
+		t.Fatalf("form.stuck = %+v, want one for the job waiting for an operator", got)
+	}
+	if _, err := m.RetryJob(ctx, cal, ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	m.ProcessDueJobs(ctx)
+	if got := rec.ofType(moffman.NotifyFormStuck); len(got) != 2 || got[1].ID == got[0].ID {
+		t.Errorf("after a retry met silence again: %+v, want a second form.stuck with its own id", got)
 	}
 }
