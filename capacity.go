@@ -301,7 +301,7 @@ func (s *Reservations) fullDays(ctx context.Context, office Office, ev Event, fr
 	if ahead {
 		queued = make([]map[string]bool, len(loads))
 		for _, o := range events {
-			if o.ID == ev.ID || loadState(o) != StateWaitlisted || !o.Created.Before(ev.Created) {
+			if o.ID == ev.ID || loadState(o) != StateWaitlisted || !createdBefore(o, ev) {
 				continue
 			}
 			key := attendeeKey(s.visit(toReservation(office.Name, o)))
@@ -345,4 +345,10 @@ func (s *Reservations) lockOffice(ctx context.Context, officeID string) (func(),
 		}
 	})
 	return s.Lock.Lock(ctx, officeID)
+}
+
+// createdBefore orders the waitlist: by creation time, then id, so that
+// two events created in the same millisecond still queue one way only.
+func createdBefore(a, b Event) bool {
+	return a.Created.Before(b.Created) || a.Created.Equal(b.Created) && a.ID < b.ID
 }
