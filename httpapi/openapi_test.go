@@ -728,7 +728,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	queries := map[string]string{
 		"/api/v1/offices/{office_id}/reservations": "?" + window, "/api/v1/offices/{office_id}/attendance": "?" + window,
 		"/api/v1/offices/{office_id}/availability": "?" + window,
-		"/api/v1/people/{email}/reservations": "?" + window,
+		"/api/v1/people/{email}/reservations":      "?" + window,
 	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
