@@ -22,7 +22,7 @@ func TestCapacityLockAcrossReplicas(t *testing.T) {
 	for range 2 {
 		s := openURL(t, url)
 		replicas = append(replicas, &moffman.Reservations{Calendar: s, Lock: s.CapacityLock(),
-			Colors: moffman.Colors{Unapproved: "4", Approved: "5"},
+			Colors:    moffman.Colors{Unapproved: "4", Approved: "5"},
 			Directory: moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: cal, Capacity: &capacity}}})})
 	}
 	const n = 12
