@@ -103,8 +103,8 @@ func (r *Reloader) capacityChanged(before []Office) {
 		old[o.Name] = o.Capacity
 	}
 	for _, o := range r.Directory.Offices() {
-		was, known := old[o.Name]
-		if known && (was == nil) == (o.Capacity == nil) && (was == nil || *was == *o.Capacity) {
+		was := old[o.Name] // a new office was unlimited before
+		if (was == nil) == (o.Capacity == nil) && (was == nil || *was == *o.Capacity) {
 			continue
 		}
 		r.RoomFreed(o.Name)

@@ -343,7 +343,7 @@ func (s *Reservations) Cancel(ctx context.Context, officeID, id string) error {
 	}
 	if err == nil {
 		s.logger().InfoContext(ctx, "reservation cancelled", "office", officeID, "id", id)
-		if s.RoomFreed != nil {
+		if s.RoomFreed != nil && s.Directory.Limited(office) {
 			s.RoomFreed(office.Name)
 		}
 		err = s.notifyCancelled(ctx, office, id)
