@@ -166,3 +166,45 @@ func TestRefreshSubscribesOnlyNewCalendars(t *testing.T) {
 		t.Errorf("config_update did not check every calendar: %v", cal.subscribes)
 	}
 }
+
+// A reload tells RoomFreed exactly the offices whose capacity it changed,
+// and nothing when no office has a capacity; the lists it saved keep the
+// capacities across a restart.
+func TestReloadTellsChangedCapacities(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	two, three := 2, 3
+	src := &sheet{lists: moffman.DirectoryLists{Offices: []moffman.Office{{Name: "brno", CalendarID: "b"}, {Name: "prague", CalendarID: "p"}}}}
+	var told []string
+	r := &moffman.Reloader{Source: src, Directory: moffman.NewDirectory(moffman.DirectoryLists{}), Store: store, Calendar: store,
+		RoomFreed: func(office string) { told = append(told, office) }}
+	reload := func(want ...string) {
+		t.Helper()
+		told = nil
+		if err := r.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(told) != len(want) || (len(want) > 0 && told[0] != want[0]) {
+			t.Errorf("told %v, want %v", told, want)
+		}
+	}
+	reload()
+	src.lists.Offices[1].Capacity = &two
+	reload("prague")
+	reload()
+	src.lists.Offices[1].Capacity = &three
+	reload("prague")
+	src.lists.Offices[1].Capacity = nil
+	reload("prague")
+	src.lists.Offices[1].Capacity = &two
+	reload("prague")
+	saved, ok, err := store.LoadDirectory(ctx)
+	if err != nil || !ok || saved.Offices[1].Capacity == nil || *saved.Offices[1].Capacity != 2 {
+		t.Errorf("saved lists %+v (%v, %v), want prague's capacity 2", saved, ok, err)
+	}
+}

@@ -15,7 +15,10 @@ type dayJSON struct {
 	People   []personJSON `json:"people"`
 	Approved int          `json:"approved"`
 	Pending  int          `json:"pending"`
-	Total    int          `json:"total"`
+	// Waitlisted is left out when 0, so offices without a capacity answer
+	// as before.
+	Waitlisted int `json:"waitlisted,omitempty"`
+	Total      int `json:"total"`
 }
 
 type personJSON struct {
@@ -32,11 +35,45 @@ func (s *Server) getAttendance(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := attendanceJSON{OfficeID: a.OfficeID, From: a.From, To: a.To, Days: make([]dayJSON, 0, len(a.Days))}
 	for _, d := range a.Days {
-		day := dayJSON{Date: d.Date, People: make([]personJSON, 0, len(d.People)), Approved: d.Approved, Pending: d.Pending, Total: len(d.People)}
+		day := dayJSON{Date: d.Date, People: make([]personJSON, 0, len(d.People)), Approved: d.Approved, Pending: d.Pending, Waitlisted: d.Waitlisted, Total: len(d.People)}
 		for _, p := range d.People {
 			day.People = append(day.People, personJSON{Name: p.Name, Email: p.Email, Status: string(p.Status)})
 		}
 		out.Days = append(out.Days, day)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// availabilityJSON is an office's capacity and load, day by day.
+type availabilityJSON struct {
+	OfficeID string                `json:"office_id"`
+	From     string                `json:"from"`
+	To       string                `json:"to"`
+	Days     []dayAvailabilityJSON `json:"days"`
+}
+
+type dayAvailabilityJSON struct {
+	Date       string `json:"date"`
+	Capacity   *int   `json:"capacity"` // null: unlimited
+	Closed     bool   `json:"closed"`
+	Reason     string `json:"reason,omitempty"`
+	Approved   int    `json:"approved"`
+	Pending    int    `json:"pending"`
+	Waitlisted int    `json:"waitlisted"`
+	Free       *int   `json:"free"` // null: unlimited
+}
+
+func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	office := r.PathValue("office_id")
+	days, err := s.Reservations.Availability(r.Context(), office, q.Get("from"), q.Get("to"))
+	if err != nil {
+		return err
+	}
+	out := availabilityJSON{OfficeID: office, From: q.Get("from"), To: q.Get("to"), Days: make([]dayAvailabilityJSON, 0, len(days))}
+	for _, d := range days {
+		out.Days = append(out.Days, dayAvailabilityJSON{Date: d.Date, Capacity: d.Capacity, Closed: d.Closed, Reason: d.Reason,
+			Approved: d.Approved, Pending: d.Pending, Waitlisted: d.Waitlisted, Free: d.Free})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -18,6 +18,8 @@ type problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail"`
 	Instance string `json:"instance,omitempty"`
+	// FullDays names the days without room of a refused approval (409).
+	FullDays []moffman.FullDay `json:"full_days,omitempty"`
 }
 
 // statusError is an answer outside the core's error vocabulary, such as
@@ -50,7 +52,10 @@ func (s *Server) handle(scope auth.Scope, h handlerFunc) http.Handler {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var statusErr *statusError
 	var maxErr *http.MaxBytesError
+	var full *moffman.CapacityError
 	switch {
+	case errors.As(err, &full):
+		writeProblemWith(w, r, http.StatusConflict, moffman.ErrorMessage(err), full.Days)
 	case errors.As(err, &statusErr):
 		writeProblem(w, r, statusErr.status, statusErr.detail)
 	case errors.As(err, &maxErr):
@@ -65,6 +70,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
+	writeProblemWith(w, r, status, detail, nil)
+}
+
+func writeProblemWith(w http.ResponseWriter, r *http.Request, status int, detail string, full []moffman.FullDay) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
@@ -74,6 +83,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 		Status:   status,
 		Detail:   detail,
 		Instance: r.URL.Path,
+		FullDays: full,
 	})
 }
 

@@ -461,6 +461,12 @@ func (c *conformance) doOutside(x exchange, response string) (*http.Response, []
 // newConformanceServer serves the API as in production: tokens of every
 // scope, metrics, sync status, reload and readiness, over the in-memory
 // store, with failures the test can switch on.
+// ostravaCal is the calendar of the conformance server's office with one
+// desk and a closure.
+const ostravaCal = "ostrava@group.calendar.google.com"
+
+var one = 1
+
 func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Store, calFault, syncFault, reloadFault, notReady *switchable) {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), "")
@@ -470,7 +476,9 @@ func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Sto
 	t.Cleanup(func() { store.Close() })
 	calFault, syncFault, reloadFault, notReady = &switchable{}, &switchable{}, &switchable{}, &switchable{}
 	dir := moffman.NewDirectory(moffman.DirectoryLists{
-		Offices: []moffman.Office{{Name: "prague", CalendarID: pragueCal}, {Name: "brno", CalendarID: brnoCal}},
+		Offices: []moffman.Office{{Name: "prague", CalendarID: pragueCal}, {Name: "brno", CalendarID: brnoCal},
+			{Name: "ostrava", CalendarID: ostravaCal, Capacity: &one}},
+		Closures: []moffman.Closure{{Office: "ostrava", From: "2022-07-01", To: "2022-07-02", Reason: "inventory"}},
 		ManualUsers: []moffman.Person{
 			{Email: "manual@acme.com", FirstName: "Manual", LastName: "Person", EmployeeNumber: "42"},
 		},
@@ -662,6 +670,34 @@ func TestOpenAPIConformance(t *testing.T) {
 		c.do(x)
 	}
 	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/attendance?from=2022-06-27&to=2022-07-02", token: "reader", status: 404})
+
+	// Capacity: ostrava has one desk and is closed on 2022-07-01.
+	ostrava := func(name, start, end string) string {
+		return fmt.Sprintf(`{"user": {"name": %q}, "approved": true, "start": %q, "end": %q, "request_dt": "", "office_id": "ostrava"}`, name, start, end)
+	}
+	c.do(ok("POST", "/api/v1/reservations", "writer", ostrava("First In", "2022-06-29", "2022-06-30")))
+	_, raw = c.do(exchange{method: "POST", target: "/api/v1/reservations", token: "writer", status: 409, body: ostrava("Too Late", "2022-06-29", "2022-07-02")})
+	if !strings.Contains(string(raw), `"full_days":[{"date":"2022-06-29","closed":false,"capacity":1,"approved":1},{"date":"2022-07-01","closed":true,"reason":"inventory","capacity":1,"approved":0}]`) {
+		t.Errorf("409 without its full days: %s", raw)
+	}
+	_, raw = c.do(ok("GET", "/api/v1/offices/ostrava/availability?from=2022-06-29&to=2022-07-02", "reader", ""))
+	if !strings.Contains(string(raw), `{"date":"2022-06-29","capacity":1,"closed":false,"approved":1,"pending":0,"waitlisted":0,"free":0}`) ||
+		!strings.Contains(string(raw), `{"date":"2022-07-01","capacity":1,"closed":true,"reason":"inventory","approved":0,"pending":0,"waitlisted":0,"free":0}`) {
+		t.Errorf("availability: %s", raw)
+	}
+	_, raw = c.do(ok("GET", "/api/v1/offices/prague/availability?from=2022-06-28&to=2022-06-29", "reader", ""))
+	if !strings.Contains(string(raw), `"capacity":null`) || !strings.Contains(string(raw), `"free":null`) {
+		t.Errorf("availability of an unlimited office: %s", raw)
+	}
+	for _, x := range []exchange{
+		{target: "/api/v1/offices/ostrava/availability?from=2022-06-27", docRejects: true},
+		{target: "/api/v1/offices/ostrava/availability?from=2022-06-27&to=2022-06-27"},
+		{target: "/api/v1/offices/ostrava/availability?from=2022-01-01&to=2023-06-01"},
+	} {
+		x.method, x.token, x.status = "GET", "reader", 400
+		c.do(x)
+	}
+	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/availability?from=2022-06-27&to=2022-07-02", token: "reader", status: 404})
 	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/calendar.ics", token: "feeder", queryToken: true, status: 404})
 
 	// Administration and operations.
@@ -691,7 +727,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	bodies := map[string]string{"POST /api/v1/reservations": reservation(false)}
 	queries := map[string]string{
 		"/api/v1/offices/{office_id}/reservations": "?" + window, "/api/v1/offices/{office_id}/attendance": "?" + window,
-		"/api/v1/people/{email}/reservations": "?" + window,
+		"/api/v1/offices/{office_id}/availability": "?" + window,
+		"/api/v1/people/{email}/reservations":      "?" + window,
 	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
@@ -734,6 +771,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			{method: "GET", target: "/api/v1/offices/prague/reservations/" + vectorID, token: "reader"},
 			{method: "DELETE", target: "/api/v1/offices/prague/reservations/" + vectorID, token: "writer"},
 			{method: "GET", target: "/api/v1/offices/prague/attendance?" + window, token: "reader"},
+			{method: "GET", target: "/api/v1/offices/prague/availability?" + window, token: "reader"},
 			{method: "GET", target: "/api/v1/offices/prague/calendar.ics", token: "feeder", queryToken: true},
 			{method: "GET", target: "/api/v1/people/user@acme.com/reservations?" + window, token: "reader"},
 		} {

@@ -149,11 +149,12 @@ func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) error {
 	type officeJSON struct {
 		OfficeID   string `json:"office_id"`
 		CalendarID string `json:"calendar_id"`
+		Capacity   *int   `json:"capacity,omitempty"` // left out: unlimited
 	}
 	offices := s.Directory.Offices()
 	out := make([]officeJSON, 0, len(offices))
 	for _, o := range offices {
-		out = append(out, officeJSON{OfficeID: o.Name, CalendarID: o.CalendarID})
+		out = append(out, officeJSON{OfficeID: o.Name, CalendarID: o.CalendarID, Capacity: o.Capacity})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
 }

@@ -39,6 +39,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/offices/{office_id}/reservations/{id}", auth.ScopeRead, s.getReservation},
 		{"DELETE", "/api/v1/offices/{office_id}/reservations/{id}", auth.ScopeWrite, s.deleteReservation},
 		{"GET", "/api/v1/offices/{office_id}/attendance", auth.ScopeRead, s.getAttendance},
+		{"GET", "/api/v1/offices/{office_id}/availability", auth.ScopeRead, s.getAvailability},
 		{"GET", "/api/v1/offices/{office_id}/calendar.ics", auth.ScopeFeed, s.getFeed},
 		{"GET", "/api/v1/people/{email}/reservations", auth.ScopeRead, s.listReservations("email", (*moffman.Reservations).PersonReservations)},
 		{"GET", "/api/v1/sync", auth.ScopeAdmin, s.getSync},

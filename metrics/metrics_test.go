@@ -15,6 +15,7 @@ import (
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/metrics"
+	"github.com/moffman/moffman/sqlite"
 )
 
 // scrape reads /metrics as Prometheus would and parses the text format.
@@ -269,5 +270,44 @@ func TestSyncStatusFailureFailsTheScrape(t *testing.T) {
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "the store is closed") {
 		t.Errorf("/metrics with a failing status: %d %q", rec.Code, rec.Body)
+	}
+}
+
+// Today's utilisation and the waitlist of offices with a capacity, read
+// from the calendar through the sync; unlimited offices add no series.
+func TestCapacityGauges(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	four := 4
+	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{
+		{Name: "prague", CalendarID: "p", Capacity: &four}, {Name: "brno", CalendarID: "b"},
+	}})
+	res := &moffman.Reservations{Calendar: store, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}}
+	ctx := context.Background()
+	for _, ev := range []moffman.Event{
+		{Summary: "A", Start: "2026-11-30", End: "2026-12-01", Private: map[string]string{moffman.PropProcessed: "true"}},
+		{Summary: "B", Start: "2026-11-29", End: "2026-12-02", Private: map[string]string{moffman.PropProcessed: "true"}},
+		{Summary: "(C)", Start: "2026-11-30", End: "2026-12-01", Private: map[string]string{moffman.PropProcessed: "false"}},
+		{Summary: "D", Start: "2026-12-03", End: "2026-12-04", CreatorEmail: "d@acme.com", Private: map[string]string{moffman.PropProcessed: "waitlisted"}},
+	} {
+		for _, cal := range []string{"p", "b"} {
+			if _, err := store.Insert(ctx, cal, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m := metrics.New()
+	m.WatchCapacity(&moffman.ManualSync{Calendar: store, Directory: dir, Reservations: res, CheckMax: moffman.Shift{Weeks: 2},
+		Now: func() time.Time { return time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC) }})
+	fams := scrape(t, m)
+	wantValue(t, fams, 4, "moffman_office_capacity", "office", "prague")
+	wantValue(t, fams, 2, "moffman_office_desks_taken", "office", "prague")
+	wantValue(t, fams, 0.5, "moffman_office_utilisation_ratio", "office", "prague")
+	wantValue(t, fams, 1, "moffman_waitlist_length", "office", "prague")
+	if _, ok := value(fams, "moffman_office_desks_taken", "office", "brno"); ok {
+		t.Error("an office without a capacity reports capacity gauges")
 	}
 }
