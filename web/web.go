@@ -111,6 +111,10 @@ type layout struct {
 	SignedIn bool // show the sign-out button
 }
 
+// siteTitle is a page's title led by the site's name, as the week's is,
+// so that a tab or a screen reader's first words say where one is.
+func siteTitle(page string) string { return "Who's in: " + page }
+
 // render writes a page whole or, when the template fails, an error: a
 // half-written page would hide the failure.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -143,7 +147,7 @@ type link struct {
 
 func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, heading, msg string, links ...link) {
 	h.render(w, r, status, "message", messagePage{
-		layout:  layout{Title: heading, CSS: h.css, SignedIn: h.Auth.Enabled()},
+		layout:  layout{Title: siteTitle(heading), CSS: h.css, SignedIn: h.Auth.Enabled()},
 		Heading: heading, Message: msg, Links: links,
 	})
 }

@@ -128,16 +128,22 @@ func TestGoldenPages(t *testing.T) {
 		{"week_next", open, "/?office=prague&week=2026-12-07", "", 200},
 		{"week_signed_in", secured, "/?office=brno&week=2026-11-30", signedIn, 200},
 		{"login", secured, "/login?next=" + url.QueryEscape("/?office=brno&week=2026-11-30"), "", 200},
+		{"login_failed", secured, "/login", "", 401}, // POSTed below
 		{"unknown_office", open, "/?office=nowhere", "", 404},
 	} {
-		resp, body := send(t, "GET", c.srv.URL+c.path, nil, "Cookie", c.cookie)
+		method, body := "GET", io.Reader(nil)
+		if c.name == "login_failed" {
+			method, body = "POST", form("token", "wrong", "next", "/?office=brno")
+		}
+		resp, page := send(t, method, c.srv.URL+c.path, body, "Cookie", c.cookie, "Content-Type", formType)
 		if resp.StatusCode != c.status {
 			t.Errorf("%s: %d, want %d", c.path, resp.StatusCode, c.status)
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("%s: Content-Type %q", c.path, ct)
 		}
-		golden(t, c.name, body)
+		// The feed's absolute address holds the test server's port.
+		golden(t, c.name, strings.ReplaceAll(page, c.srv.URL, "http://127.0.0.1:PORT"))
 	}
 }
 
@@ -148,7 +154,9 @@ func TestWeek(t *testing.T) {
 	for _, want := range []string{
 		`<li id="day-2026-12-02" class="day today" aria-current="date">`,
 		`<span class="badge">Today</span>`,
-		`<li class="pending"><span class="mark" role="img" aria-label="pending">…</span> <span class="who"><span class="name">Adam Ant</span> <span class="tag">pending</span>`,
+		// The mark is hidden from screen readers: the word after the name says it once.
+		`<li class="pending"><span class="mark" aria-hidden="true">…</span> <span class="who"><span class="name">Adam Ant</span> <span class="tag">pending</span></span></li>`,
+		`<li class="approved"><span class="mark" aria-hidden="true">✓</span> <span class="who"><span class="name">Zoe Zed</span> <span class="tag visually-hidden">approved</span></span></li>`,
 		`<span class="name">Seán O&#39;Brien &lt;ops&gt; &amp; co</span>`,
 		`<span class="name">Jan Novák</span> <span class="tag">pending</span>`, // a manual event
 		`href="/?office=prague&amp;week=2026-11-23" rel="prev"`,
@@ -161,6 +169,13 @@ func TestWeek(t *testing.T) {
 	}
 	if strings.Count(body, `class="day`) != 7 {
 		t.Errorf("not seven days")
+	}
+	if strings.Contains(body, `aria-label="pending"`) || strings.Contains(body, `aria-label="approved"`) {
+		t.Errorf("a status is read out twice, by its mark and its word:\n%s", body)
+	}
+	// Without tokens the feed is a plain link.
+	if !strings.Contains(body, `<a href="/api/v1/offices/prague/calendar.ics">prague calendar feed</a>`) {
+		t.Errorf("no feed link:\n%s", body)
 	}
 
 	// Any day names its week; the first office is the default.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/forwarded"
 	"github.com/moffman/moffman/internal/httpstatus"
 )
 
@@ -21,8 +22,8 @@ type weekPage struct {
 	Today         string
 	IsCurrentWeek bool
 	Days          []dayView
-	FeedURL       string
-	FeedNeedsKey  bool
+	FeedURL       string // the feed's link, when it needs no token
+	FeedAddress   string // with tokens: the feed's absolute address, to which one adds ?token=
 }
 
 type dayView struct {
@@ -37,8 +38,9 @@ type dayView struct {
 }
 
 type personView struct {
-	Name    string
-	Pending bool
+	Name   string
+	Status string // "approved" or "pending": the class and the word read out
+	Mark   string // the symbol that shows it without colour
 }
 
 func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +103,12 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		Heading:       weekHeading(monday, sunday),
 		Today:         weekURL(office, ""),
 		IsCurrentWeek: monday.Equal(mondayOf(today)),
-		FeedURL:       h.PublicURL + "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
-		FeedNeedsKey:  h.Auth.Enabled(),
+	}
+	feed := "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics"
+	if h.Auth.Enabled() {
+		page.FeedAddress = h.origin(r) + feed
+	} else {
+		page.FeedURL = h.PublicURL + feed
 	}
 	page.Prev, page.Next = weekLinks(office, monday, end)
 	_, page.WeekNumber = monday.ISOWeek()
@@ -125,11 +131,28 @@ func dayViews(days []moffman.AttendanceDay, monday, today time.Time) []dayView {
 			Approved: d.Approved, Pending: d.Pending,
 		}
 		for _, p := range d.People {
-			v.People = append(v.People, personView{Name: p.Name, Pending: p.Status != moffman.StateApproved})
+			pv := personView{Name: p.Name, Status: "pending", Mark: "…"}
+			if p.Status == moffman.StateApproved {
+				pv.Status, pv.Mark = "approved", "✓"
+			}
+			v.People = append(v.People, pv)
 		}
 		out = append(out, v)
 	}
 	return out
+}
+
+// origin is where people reach the service: rest_api.public_url, or else
+// the address this request came to. A calendar app needs it whole.
+func (h *Handler) origin(r *http.Request) string {
+	if h.PublicURL != "" {
+		return h.PublicURL
+	}
+	scheme := "http"
+	if forwarded.From(r).HTTPS {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // weekOf is the week holding day, [monday, end): the last week of 9999

@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromiumPath is the browser the end-to-end test drives. CI installs it
@@ -126,10 +129,37 @@ func TestBrowserWeekView(t *testing.T) {
 		}
 	}
 
+	// The accessibility check finds what it should: a page with faults fails it.
+	faulty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><html><title>x</title><img src="/x.png"><p style="color:#ccc">faint</p></html>`)
+	}))
+	defer faulty.Close()
+	step("a faulty page", chromedp.Navigate(faulty.URL))
+	if got := axeViolations(t, ctx); !slices.Contains(got, "image-alt") || !slices.Contains(got, "color-contrast") || !slices.Contains(got, "html-has-lang") {
+		t.Errorf("axe on a page without alt text, contrast and lang found only %v", got)
+	}
+
 	// Tokens are configured: the page asks for one first.
-	step("signing in",
+	step("the sign-in page",
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.ID("token")),
+	)
+	axeClean(t, ctx, "the sign-in page")
+	step("a wrong token",
+		chromedp.SendKeys(chromedp.ID("token"), "not-a-token"),
+		chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("token-error")),
+	)
+	axeClean(t, ctx, "the failed sign-in")
+	// The message was on the page from its load, so a screen reader hears
+	// it through the field: focused, invalid, described by the message.
+	if said, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const f = document.activeElement;
+		return [document.title, f.id, f.getAttribute("aria-invalid"), document.getElementById(f.getAttribute("aria-describedby")).textContent].join(" | ");
+	})()`)); err != nil || said != "Who's in: Sign in failed | token | true | Not signed in: That token is not valid. Check it and try again." {
+		t.Errorf("the failed sign-in, as a screen reader meets it: %q %v", said, err)
+	}
+	step("signing in",
 		chromedp.SendKeys(chromedp.ID("token"), "browser-token-0123456789"),
 		chromedp.Submit(chromedp.ID("token")),
 		chromedp.WaitVisible(chromedp.ID("day-"+day(0))),
@@ -149,6 +179,28 @@ func TestBrowserWeekView(t *testing.T) {
 	if got := dayText(today.Format("2006-01-02")); !strings.Contains(strings.ToLower(got), "today") {
 		t.Errorf("today (%s) is not marked: %q", today.Format("2006-01-02"), got)
 	}
+	// Tabbing to the selected office (dark) shows a ring around it, apart
+	// from it on the light page, not the browser's thin one.
+	ring := ""
+	for range 8 {
+		step("tab", chromedp.KeyEvent(kb.Tab))
+		var err error
+		ring, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const a = document.activeElement;
+			if (!a.matches('nav.offices a[aria-current="page"]')) return "";
+			const s = getComputedStyle(a);
+			return [s.outlineStyle, s.outlineWidth, s.outlineOffset, s.outlineColor].join(" ");
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ring != "" {
+			break
+		}
+	}
+	if ring != "solid 3px 2px rgb(31, 95, 191)" {
+		t.Errorf("focus ring of the selected office: %q, want a 3px accent ring 2px outside it", ring)
+	}
 	step("next week",
 		chromedp.Click(chromedp.ID("next-week")),
 		chromedp.WaitVisible(chromedp.ID("day-"+day(9))),
@@ -163,6 +215,8 @@ func TestBrowserWeekView(t *testing.T) {
 	if location, err := chromedp.Run(ctx, chromedp.Location()); err != nil || !strings.HasSuffix(location, "/?office=prague&week="+day(0)) {
 		t.Errorf("the address does not keep the place: %s %v", location, err)
 	}
+
+	axeClean(t, ctx, "the week page")
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -198,6 +252,12 @@ func TestBrowserWeekView(t *testing.T) {
 		t.Errorf("after a link from another site, brno Tuesday: %q", got)
 	}
 
+	step("an unknown office",
+		chromedp.Navigate(base+"/?office=nowhere"),
+		chromedp.WaitVisible(chromedp.CSS(".links a")),
+	)
+	axeClean(t, ctx, "the error page")
+
 	// Signing out asks for the token again.
 	step("signing out",
 		chromedp.Click(chromedp.CSS(".signout button")),
@@ -205,6 +265,65 @@ func TestBrowserWeekView(t *testing.T) {
 		chromedp.Navigate(base+"/?office=prague"),
 		chromedp.WaitVisible(chromedp.ID("token")),
 	)
+}
+
+// wcag21AA are the axe-core tags of the WCAG 2.1 A and AA success criteria.
+const wcag21AA = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]`
+
+// axeSource is axe-core, vendored (testdata/axe/README.md says which and how
+// to update it), so that the check needs no network.
+var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile("testdata/axe/axe.min.js") })
+
+// axeViolations runs axe-core on the page in view, for the WCAG 2.1 A and
+// AA rules, and returns the ids of the rules it breaks. Evaluating through
+// DevTools is not bound by the page's Content-Security-Policy, which allows
+// no script.
+func axeViolations(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	got := axeRun(t, ctx)
+	ids := make([]string, 0, len(got))
+	for _, v := range got {
+		ids = append(ids, v.ID)
+	}
+	return ids
+}
+
+// axeClean fails the test for each WCAG 2.1 A or AA violation on the page
+// in view, naming the elements at fault.
+func axeClean(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	for _, v := range axeRun(t, ctx) {
+		t.Errorf("%s: %s (%s): %s", page, v.ID, v.Help, strings.Join(v.Nodes, "; "))
+	}
+}
+
+type axeViolation struct {
+	ID, Help string
+	Nodes    []string // each element's selector and what to fix
+}
+
+func axeRun(t *testing.T, ctx context.Context) []axeViolation {
+	t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		t.Fatalf("axe-core: %v", err)
+	}
+	type result struct {
+		Violations []axeViolation
+		Passes     int
+	}
+	r, err := chromedp.Run(ctx, chromedp.Evaluate[result](string(src)+`;
+axe.run(document, {runOnly: {type: "tag", values: `+wcag21AA+`}}).then(r => ({
+	Passes: r.passes.length,
+	Violations: r.violations.map(v => ({ID: v.id, Help: v.help, Nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)})),
+}))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("running axe-core: %v", err)
+	}
+	if r.Passes == 0 {
+		t.Fatalf("axe-core checked nothing on the page")
+	}
+	return r.Violations
 }
 
 // reserveAt registers a reservation through the REST API with the write token.
