@@ -19,14 +19,14 @@ const MaxWindowDays = 366
 type Visit struct {
 	Reservation
 	Name   string // the person's name as shown
-	Status State  // StateApproved or StatePending
+	Status State  // StateApproved, StatePending or StateWaitlisted
 }
 
 // Attendee is one person in an office on one day.
 type Attendee struct {
 	Name   string
 	Email  string // "" when unknown (events written by the Python service)
-	Status State  // StateApproved or StatePending
+	Status State  // StateApproved, StatePending or StateWaitlisted
 }
 
 // AttendanceDay is who is in on one day, sorted by name.
@@ -34,6 +34,7 @@ type AttendanceDay struct {
 	Date              string // YYYY-MM-DD
 	People            []Attendee
 	Approved, Pending int
+	Waitlisted        int // waiting for a desk; counted in neither of the others
 }
 
 // Attendance is who is in an office on each day of [From, To).
@@ -71,8 +72,8 @@ func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([
 // manual user is shown by the name the directory has for them.
 func (s *Reservations) visit(r Reservation) Visit {
 	v := Visit{Reservation: r, Name: strings.TrimSpace(r.UserName), Status: StatePending}
-	if r.State == StateApproved {
-		v.Status = StateApproved
+	if r.State == StateApproved || r.State == StateWaitlisted {
+		v.Status = r.State
 	}
 	if r.State == StateManual && r.UserEmail != "" {
 		if p, ok := s.Directory.ManualUser(r.UserEmail); ok && p.UserName() != "" {
@@ -114,7 +115,7 @@ func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string
 			if byDay[i] == nil {
 				byDay[i] = make(map[string]Attendee)
 			}
-			if prev, ok := byDay[i][key]; ok && prev.Status == StateApproved {
+			if prev, ok := byDay[i][key]; ok && rank(prev.Status) > rank(v.Status) {
 				continue
 			}
 			byDay[i][key] = Attendee{Name: v.Name, Email: v.UserEmail, Status: v.Status}
@@ -125,9 +126,12 @@ func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string
 		day := AttendanceDay{Date: first.AddDate(0, 0, i).Format(DateLayout), People: []Attendee{}}
 		for _, a := range byDay[i] {
 			day.People = append(day.People, a)
-			if a.Status == StateApproved {
+			switch a.Status {
+			case StateApproved:
 				day.Approved++
-			} else {
+			case StateWaitlisted:
+				day.Waitlisted++
+			default:
 				day.Pending++
 			}
 		}

@@ -11,6 +11,9 @@ import (
 type Office struct {
 	Name       string
 	CalendarID string
+	// Capacity is how many people the office takes on a day; nil:
+	// unlimited, 0: nobody.
+	Capacity *int `json:",omitempty"`
 }
 
 // Person is a manual user: someone who puts office days straight into the
@@ -29,6 +32,7 @@ func (p Person) UserName() string { return UserName(p.FirstName, p.LastName) }
 type DirectoryLists struct {
 	Offices     []Office
 	ManualUsers []Person
+	Closures    []Closure `json:",omitempty"` // from the configuration only
 }
 
 // Directory is the merged view of the static lists from the configuration
@@ -37,10 +41,11 @@ type DirectoryLists struct {
 type Directory struct {
 	static DirectoryLists
 
-	mu      sync.RWMutex
-	offices map[string]Office // by name
-	users   map[string]Person // by lower-case e-mail
-	calErrs map[string]error  // by calendar id: why it is not usable
+	mu       sync.RWMutex
+	offices  map[string]Office    // by name
+	closures map[string][]Closure // by office name
+	users    map[string]Person    // by lower-case e-mail
+	calErrs  map[string]error     // by calendar id: why it is not usable
 }
 
 // NewDirectory returns a directory holding the static lists.
@@ -56,7 +61,11 @@ func NewDirectory(static DirectoryLists) *Directory {
 func (d *Directory) SetDynamic(dyn DirectoryLists) {
 	offices := make(map[string]Office)
 	users := make(map[string]Person)
+	closures := make(map[string][]Closure)
 	for _, l := range []DirectoryLists{d.static, dyn} {
+		for _, c := range l.Closures {
+			closures[c.Office] = append(closures[c.Office], c)
+		}
 		for _, o := range l.Offices {
 			offices[o.Name] = o
 		}
@@ -65,7 +74,7 @@ func (d *Directory) SetDynamic(dyn DirectoryLists) {
 		}
 	}
 	d.mu.Lock()
-	d.offices, d.users = offices, users
+	d.offices, d.users, d.closures = offices, users, closures
 	d.mu.Unlock()
 }
 

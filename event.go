@@ -32,7 +32,7 @@ const (
 // the Python service's marker and must keep its name and values; the others
 // are additions that older events lack.
 const (
-	PropProcessed = "event_processed" // "false" pending, "true" approved, absent manual
+	PropProcessed = "event_processed" // "false" pending, "true" approved, "waitlisted", absent manual
 	PropUserEmail = "moffman_user_email"
 	PropRequestDT = "moffman_request_dt"
 )
@@ -67,10 +67,12 @@ type State string
 
 // Event states. Cancelled is derived from Status and wins over the others.
 const (
-	StatePending   State = "pending"
-	StateApproved  State = "approved"
-	StateManual    State = "manual"
-	StateCancelled State = "cancelled"
+	StatePending  State = "pending"
+	StateApproved State = "approved"
+	StateManual   State = "manual"
+	// StateWaitlisted is a manual event waiting for a desk (capacity.go).
+	StateWaitlisted State = "waitlisted"
+	StateCancelled  State = "cancelled"
 )
 
 // State tells the event's state. An event carrying the processed property,
@@ -85,6 +87,10 @@ func (e Event) State() State {
 		return StateManual
 	case v == "true":
 		return StateApproved
+	case v == ProcessedWaitlisted && e.Private[PropDesk] == DeskHeld:
+		return StateManual // given a desk: on its way to approval again
+	case v == ProcessedWaitlisted:
+		return StateWaitlisted
 	default:
 		return StatePending
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -64,6 +65,14 @@ type Reservations struct {
 	Logger  *slog.Logger
 	// Notifier records reservation.* notifications; nil: none (notify.go).
 	Notifier Notifier
+	// Lock serialises approvals per office against its capacity
+	// (capacity.go); nil: a LocalCapacityLock, right for one process.
+	Lock CapacityLock
+	// RoomFreed is told the office after a cancellation, which may give a
+	// waitlisted event its desk; nil: nobody is told.
+	RoomFreed func(officeID string)
+
+	lockInit sync.Once
 }
 
 // Validate checks a request's fields; the error names the first bad field.

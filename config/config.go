@@ -72,6 +72,7 @@ type ManualUsers struct {
 type Offices struct {
 	OfficeList   []OfficeEntry
 	GoogleConfig SheetSource
+	Closures     []ClosureEntry
 }
 
 // Forms holds forms.* keys: the Byroapi form requests.
@@ -103,7 +104,7 @@ type Calendar struct {
 
 // Colors are Google Calendar event colour ids (1..11).
 type Colors struct {
-	Unapproved, Approved int
+	Unapproved, Approved, Waitlisted int
 }
 
 // CheckingRange is the window searched for manual events, relative to
@@ -149,6 +150,13 @@ type User struct {
 // OfficeEntry is one entry of offices.office_list: ID is the calendar id.
 type OfficeEntry struct {
 	Name, ID string
+	Capacity *int // nil: unlimited
+}
+
+// ClosureEntry is one entry of offices.closures: days [From, To) the
+// office takes nobody.
+type ClosureEntry struct {
+	Office, From, To, Reason string
 }
 
 // Token is one entry of rest_api.tokens. Exactly one of Token and
@@ -166,7 +174,10 @@ type Token struct {
 func (c *Config) DirectoryLists() moffman.DirectoryLists {
 	var l moffman.DirectoryLists
 	for _, o := range c.Offices.OfficeList {
-		l.Offices = append(l.Offices, moffman.Office{Name: o.Name, CalendarID: o.ID})
+		l.Offices = append(l.Offices, moffman.Office{Name: o.Name, CalendarID: o.ID, Capacity: o.Capacity})
+	}
+	for _, c := range c.Offices.Closures {
+		l.Closures = append(l.Closures, moffman.Closure{Office: c.Office, From: c.From, To: c.To, Reason: c.Reason})
 	}
 	for _, u := range c.ManualUsers.UserList {
 		l.ManualUsers = append(l.ManualUsers, moffman.Person{

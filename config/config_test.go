@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func wantDefaults() *Config {
 			Email: Email{From: map[string]string{}, To: map[string]string{}, CC: map[string]string{}},
 		},
 		Calendar: Calendar{
-			Colors:             Colors{Unapproved: 4, Approved: 5},
+			Colors:             Colors{Unapproved: 4, Approved: 5, Waitlisted: 8},
 			CheckingRange:      CheckingRange{Min: moffman.Shift{Weeks: -1}, Max: moffman.Shift{Weeks: 2}},
 			DateFormat:         "YYYY-MM-DD",
 			EndDateCorrective:  moffman.Shift{Days: -1},
@@ -157,6 +158,40 @@ offices:
 	}
 	if c.RESTAPI.Addr != "0.0.0.0" || c.General.ManualCalendarCheckInterval != 7200 {
 		t.Errorf("keys not in the file must keep their defaults: %+v", c)
+	}
+}
+
+func TestCapacityAndClosures(t *testing.T) {
+	t.Parallel()
+	c := mustLoad(t, `
+offices:
+  office_list:
+    - {name: prague, id: p@g, capacity: 20}
+    - {name: brno, id: b@g, capacity: 0}
+    - {name: ostrava, id: o@g, capacity: }
+    - {name: plzen, id: z@g}
+  closures:
+    - {office: prague, from: 2025-12-24, to: 2025-12-27, reason: Christmas}
+calendar:
+  colors:
+    waitlisted: 3
+`, nil)
+	l := c.DirectoryLists()
+	caps := map[string]string{}
+	for _, o := range l.Offices {
+		caps[o.Name] = "unlimited"
+		if o.Capacity != nil {
+			caps[o.Name] = strconv.Itoa(*o.Capacity)
+		}
+	}
+	if want := map[string]string{"prague": "20", "brno": "0", "ostrava": "unlimited", "plzen": "unlimited"}; !reflect.DeepEqual(caps, want) {
+		t.Errorf("capacities %v, want %v", caps, want)
+	}
+	if want := []moffman.Closure{{Office: "prague", From: "2025-12-24", To: "2025-12-27", Reason: "Christmas"}}; !reflect.DeepEqual(l.Closures, want) {
+		t.Errorf("closures %+v, want %+v", l.Closures, want)
+	}
+	if c.Calendar.Colors.Waitlisted != 3 {
+		t.Errorf("waitlisted colour %d, want 3", c.Calendar.Colors.Waitlisted)
 	}
 }
 
@@ -435,6 +470,13 @@ func TestValidation(t *testing.T) {
 		{"office key", "offices:\n  office_list:\n    - {nmae: prague, id: a}\n", nil, nil, `offices.office_list[0].nmae: unknown key; did you mean name?`},
 		{"office item", "offices:\n  office_list: [prague]\n", nil, nil, `offices.office_list[0]: expected a mapping, got "prague"`},
 		{"office list", "offices:\n  office_list: {name: prague}\n", nil, nil, `offices.office_list: expected a list of offices, got a mapping`},
+		{"capacity word", "offices:\n  office_list:\n    - {name: prague, id: a, capacity: many}\n", nil, nil, `offices.office_list[0].capacity: expected an integer, got "many"`},
+		{"capacity negative", "offices:\n  office_list:\n    - {name: prague, id: a, capacity: -1}\n", nil, nil, `offices.office_list[0].capacity: must be 0 or more desks (empty: unlimited), got -1`},
+		{"closure dates", "offices:\n  closures:\n    - {office: prague, from: 2025-12-24, to: 2025-12-24}\n", nil, nil, `offices.closures[0].to: must be after from (2025-12-24)`},
+		{"closure bad date", "offices:\n  closures:\n    - {office: prague, from: 24.12.2025, to: 2025-12-25}\n", nil, nil, `offices.closures[0].from: from must be a real date`},
+		{"closure office", "offices:\n  closures:\n    - {from: 2025-12-24, to: 2025-12-25}\n", nil, nil, `offices.closures[0].office: closure has no office name`},
+		{"closure key", "offices:\n  closures:\n    - {office: prague, form: 2025-12-24, to: 2025-12-25}\n", nil, nil, `offices.closures[0].form: unknown key; did you mean from?`},
+		{"waitlisted colour", "calendar:\n  colors:\n    waitlisted: 12\n", nil, nil, `calendar.colors.waitlisted: Google event colours are 1 to 11, got 12`},
 		{"user no id", "manual_users:\n  user_list:\n    - {first_name: A}\n", nil, nil, `manual_users.user_list[0]: user has no id`},
 		{"user not e-mail", "manual_users:\n  user_list:\n    - {id: jan}\n", nil, nil, `manual_users.user_list[0].id: "jan" is not an e-mail address`},
 		{"user twice", "manual_users:\n  user_list:\n    - {id: a@b.c}\n    - {id: A@b.c}\n", nil, nil, `manual_users.user_list[1]: user "A@b.c" is listed twice (also manual_users.user_list[0])`},

@@ -131,6 +131,8 @@ func (d *decoder) value(path string, k kind, n *yaml.Node, ref any) {
 		*ref.(*[]User) = d.users(path, n)
 	case kindOffices:
 		*ref.(*[]OfficeEntry) = d.offices(path, n)
+	case kindClosures:
+		*ref.(*[]ClosureEntry) = d.closures(path, n)
 	case kindTokens:
 		*ref.(*[]Token) = d.tokens(path, n)
 	case kindStringList:
@@ -406,8 +408,24 @@ func (d *decoder) offices(path string, n *yaml.Node) []OfficeEntry {
 	var out []OfficeEntry
 	d.items(path, n, "offices", func(ip string, f []field) {
 		var o OfficeEntry
-		d.fields(ip, f, []string{"name", "id"}, []*string{&o.Name, &o.ID})
+		d.fields(ip, f, []string{"name", "id"}, []*string{&o.Name, &o.ID}, "capacity")
+		// Empty or absent: unlimited.
+		if cn, ok := lookup(f, "capacity"); ok && !isNull(cn) && strings.TrimSpace(text(cn)) != "" {
+			if c, ok := d.int(ip+".capacity", cn); ok {
+				o.Capacity = &c
+			}
+		}
 		out = append(out, o)
+	})
+	return out
+}
+
+func (d *decoder) closures(path string, n *yaml.Node) []ClosureEntry {
+	var out []ClosureEntry
+	d.items(path, n, "closures", func(ip string, f []field) {
+		var c ClosureEntry
+		d.fields(ip, f, []string{"office", "from", "to", "reason"}, []*string{&c.Office, &c.From, &c.To, &c.Reason})
+		out = append(out, c)
 	})
 	return out
 }

@@ -21,6 +21,7 @@ const (
 	kindShift     // {weeks: -1, ...}, into a moffman.Shift
 	kindUsers
 	kindOffices
+	kindClosures
 	kindTokens
 	kindStringList // a list of strings
 	kindWebhooks
@@ -60,6 +61,7 @@ var keys = append([]key{
 	{"offices.google_config.sheet_id", kindNullString, func(c *Config) any { return &c.Offices.GoogleConfig.SheetID }},
 	{"offices.google_config.range", kindNullString, func(c *Config) any { return &c.Offices.GoogleConfig.Range }},
 	{"offices.google_config.update_interval", kindNullInt, func(c *Config) any { return &c.Offices.GoogleConfig.UpdateInterval }},
+	{"offices.closures", kindClosures, func(c *Config) any { return &c.Offices.Closures }},
 
 	{"forms.template", kindNullString, func(c *Config) any { return &c.Forms.Template }},
 	{"forms.url", kindNullString, func(c *Config) any { return &c.Forms.URL }},
@@ -76,6 +78,7 @@ var keys = append([]key{
 
 	{"calendar.colors.unapproved", kindInt, func(c *Config) any { return &c.Calendar.Colors.Unapproved }},
 	{"calendar.colors.approved", kindInt, func(c *Config) any { return &c.Calendar.Colors.Approved }},
+	{"calendar.colors.waitlisted", kindInt, func(c *Config) any { return &c.Calendar.Colors.Waitlisted }},
 	{"calendar.checking_range.min", kindShift, func(c *Config) any { return &c.Calendar.CheckingRange.Min }},
 	{"calendar.checking_range.max", kindShift, func(c *Config) any { return &c.Calendar.CheckingRange.Max }},
 	{"calendar.date_format", kindString, func(c *Config) any { return &c.Calendar.DateFormat }},

@@ -98,8 +98,16 @@ type userYAML struct {
 }
 
 type officeYAML struct {
-	Name string `yaml:"name"`
-	ID   string `yaml:"id"`
+	Name     string `yaml:"name"`
+	ID       string `yaml:"id"`
+	Capacity *int   `yaml:"capacity,omitempty"`
+}
+
+type closureYAML struct {
+	Office string `yaml:"office"`
+	From   string `yaml:"from"`
+	To     string `yaml:"to"`
+	Reason string `yaml:"reason"`
 }
 
 type tokenYAML struct {
@@ -137,6 +145,12 @@ func shown(ref any) any {
 		out := []officeYAML{}
 		for _, o := range *v {
 			out = append(out, officeYAML(o))
+		}
+		return out
+	case *[]ClosureEntry:
+		out := []closureYAML{}
+		for _, c := range *v {
+			out = append(out, closureYAML(c))
 		}
 		return out
 	case *[]string:

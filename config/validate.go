@@ -116,6 +116,7 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 	k.sheet("offices.google_config", c.Offices.GoogleConfig)
 	k.users(c.ManualUsers.UserList)
 	k.offices(c.Offices.OfficeList)
+	k.closures(c.Offices.Closures)
 
 	for _, f := range []struct {
 		path string
@@ -144,6 +145,7 @@ func (c *Config) validate(bad map[string]bool, p *problems) {
 
 	k.color("calendar.colors.unapproved", c.Calendar.Colors.Unapproved)
 	k.color("calendar.colors.approved", c.Calendar.Colors.Approved)
+	k.color("calendar.colors.waitlisted", c.Calendar.Colors.Waitlisted)
 	if r := c.Calendar.CheckingRange; k.ok("calendar.checking_range.min", "calendar.checking_range.max") {
 		// A fixed day keeps the check repeatable; months vary little enough.
 		ref := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -339,6 +341,32 @@ func (k checker) offices(list []OfficeEntry) {
 		}
 		if o.ID == "" && k.ok(path+".id") {
 			k.p.add(path, "office %q has no calendar id (key id)", o.Name)
+		}
+		if o.Capacity != nil && *o.Capacity < 0 && k.ok(path+".capacity") {
+			k.p.add(path+".capacity", "must be 0 or more desks (empty: unlimited), got %d", *o.Capacity)
+		}
+	}
+}
+
+func (k checker) closures(list []ClosureEntry) {
+	for i, c := range list {
+		path := fmt.Sprintf("offices.closures[%d]", i)
+		if !k.ok(path) {
+			continue
+		}
+		if c.Office == "" {
+			k.p.add(path+".office", "closure has no office name")
+		}
+		from, errFrom := moffman.ParseDate("from", c.From)
+		to, errTo := moffman.ParseDate("to", c.To)
+		switch {
+		case errFrom != nil:
+			k.p.add(path+".from", "%s", moffman.ErrorMessage(errFrom))
+		case errTo != nil:
+			k.p.add(path+".to", "%s", moffman.ErrorMessage(errTo))
+		case !to.After(from):
+			k.p.add(path+".to", "must be after from (%s): to is exclusive, so a one-day closure on %s ends %s",
+				c.From, c.From, from.AddDate(0, 0, 1).Format(moffman.DateLayout))
 		}
 	}
 }

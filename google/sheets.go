@@ -85,7 +85,16 @@ func (d *Directory) Load(ctx context.Context) (moffman.DirectoryLists, error) {
 				d.skip(ctx, start.at(i), "an office row needs the office name and the calendar id")
 				continue
 			}
-			lists.Offices = append(lists.Offices, moffman.Office{Name: name, CalendarID: cal})
+			o := moffman.Office{Name: name, CalendarID: cal}
+			if c := cell(row, 2); c != "" { // empty: unlimited
+				n, err := strconv.Atoi(c)
+				if err != nil || n < 0 {
+					d.skip(ctx, start.at(i), fmt.Sprintf("the capacity %q is not a whole number of desks (0 or more; empty: unlimited)", c))
+					continue
+				}
+				o.Capacity = &n
+			}
+			lists.Offices = append(lists.Offices, o)
 		}
 	}
 	if d.users.configured() {
@@ -195,7 +204,7 @@ func (o origin) at(i int) string {
 }
 
 // parseOrigin reads the first cell of an A1 range such as
-// "'Manual users'!A2:D1000", "Offices!A:B" or "B3".
+// "'Manual users'!A2:D1000", "Offices!A2:C" or "B3".
 func parseOrigin(a1 string) (origin, bool) {
 	sheet, cells := "", a1
 	if strings.HasPrefix(a1, "'") {

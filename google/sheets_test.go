@@ -1,6 +1,7 @@
 package google
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,6 +163,44 @@ func TestParseOrigin(t *testing.T) {
 	for _, bad := range []string{"'unterminated!A1", "Sheet!A0", "Sheet!$A$1"} {
 		if _, ok := parseOrigin(bad); ok {
 			t.Errorf("%s: parsed", bad)
+		}
+	}
+}
+
+// The third column of the offices range is the capacity: empty is
+// unlimited, and a row with a capacity that is no whole number is skipped.
+func TestSheetsCapacity(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const sheetID = "capacity-sheet"
+	e.fake.SetSheetValues(sheetID, "Offices", [][]string{
+		{"prague", "p@group.calendar.google.com", "20"},
+		{"brno", "b@group.calendar.google.com", ""},
+		{"ostrava", "o@group.calendar.google.com", " 0 "},
+		{"plzen", "z@group.calendar.google.com", "twenty"},
+		{"liberec", "l@group.calendar.google.com", "-3"},
+		{"olomouc", "m@group.calendar.google.com"},
+	})
+	d := newSheets(t, e, SheetRange{sheetID, "Offices!A1:C"}, SheetRange{})
+	lists, err := d.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range lists.Offices {
+		c := "unlimited"
+		if o.Capacity != nil {
+			c = strconv.Itoa(*o.Capacity)
+		}
+		got = append(got, o.Name+"="+c)
+	}
+	if want := []string{"prague=20", "brno=unlimited", "ostrava=0", "olomouc=unlimited"}; !equal(got, want) {
+		t.Errorf("offices %v, want %v", got, want)
+	}
+	logs := e.logs.String()
+	for _, row := range []string{"Offices!A4", "Offices!A5"} {
+		if !strings.Contains(logs, row) {
+			t.Errorf("no warning naming %s in\n%s", row, logs)
 		}
 	}
 }
