@@ -29,6 +29,10 @@ const (
 	formDelivered    outcome = "form delivered"     // or no form is configured
 	formUnknown      outcome = "form outcome unknown too often"
 	eventApproved    outcome = "event approved"
+	waitlisted       outcome = "waitlisted"       // no desk on a day of the event (waitlist.go)
+	stillWaitlisted  outcome = "still waitlisted" // re-checked: still no desk
+	deskGiven        outcome = "desk given"       // a waitlisted event has its desk now
+	daysPassed       outcome = "days passed"      // a waitlisted event's days are over
 )
 
 // jobFlow is the whole manual flow: for each step, the function that
@@ -45,11 +49,23 @@ var jobFlow = map[JobStep]struct {
 		creatorNotManual: StepDropped,
 		formDelivered:    StepFormDelivered,
 		formUnknown:      StepNeedsOperator,
+		waitlisted:       StepWaitlisted,
 	}},
 	StepFormDelivered: {(*ManualSync).approve, map[outcome]JobStep{
 		eventCancelled:  StepDropped,
 		alreadyApproved: StepDone,
 		eventApproved:   StepDone,
+	}},
+	// A waitlisted job is attempted when room may have appeared
+	// (waitlist.go) and otherwise every Interval; no form is sent before
+	// it gets its desk.
+	StepWaitlisted: {(*ManualSync).recheckDesk, map[outcome]JobStep{
+		eventCancelled:   StepDropped,
+		alreadyApproved:  StepDone,
+		creatorNotManual: StepDropped,
+		stillWaitlisted:  StepWaitlisted,
+		deskGiven:        StepDetected,
+		daysPassed:       StepDropped,
 	}},
 	// StepNeedsOperator runs nothing: RetryJob moves it back to
 	// StepDetected. StepDone and StepDropped are final: Job.Finished.
@@ -118,7 +134,9 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 	// The read belongs to the attempt's first step: it runs under the
 	// same context and its failure is that step's failure.
 	first := true
-	for !a.job.Finished() && a.job.Step != StepNeedsOperator && !a.lost && ctx.Err() == nil {
+	// A waitlisted job is looked at once per attempt: staying waitlisted
+	// ends the attempt until the next re-check.
+	for !a.job.Finished() && a.job.Step != StepNeedsOperator && (first || a.job.Step != StepWaitlisted) && !a.lost && ctx.Err() == nil {
 		// A step under way runs to its end even when shutdown begins, so a
 		// form Byroapi accepted is recorded rather than sent again later;
 		// but never past the claim, after which another replica may take
@@ -141,6 +159,9 @@ func (m *ManualSync) processJob(ctx context.Context, job Job) (bool, error) {
 			return false, m.retryLater(ctx, a, err)
 		}
 		a.job.Step = next
+		if next == StepWaitlisted {
+			a.job.NextAttempt = m.now().Add(m.recheckEvery())
+		}
 		// Attempts and errors describe failures of the step the job is at.
 		a.job.Attempts, a.job.LastError = 0, a.note
 		if next != StepNeedsOperator {
@@ -255,7 +276,7 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 	case ev.Status == StatusCancelled:
 		a.log.InfoContext(ctx, "manual event was cancelled before its form was sent; no form sent")
 		return eventCancelled, nil
-	case !ev.IsManual():
+	case !inManualFlow(ev):
 		return alreadyApproved, nil
 	}
 	person, ok := m.Directory.ManualUser(ev.CreatorEmail)
@@ -263,6 +284,9 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 		a.log.WarnContext(ctx, "creator is no longer a manual user; event left alone", "creator", ev.CreatorEmail)
 		a.job.EventUpdated = time.Time{} // detected again, once the creator is a manual user again
 		return creatorNotManual, nil
+	}
+	if out, err := m.takeDesk(ctx, a); out != "" || err != nil {
+		return out, err
 	}
 	if m.Forms == nil {
 		m.noForm.Do(func() {
@@ -295,7 +319,7 @@ func (m *ManualSync) approve(ctx context.Context, a *attempt) (outcome, error) {
 	case ev.Status == StatusCancelled:
 		a.log.InfoContext(ctx, "manual event was cancelled after its form was sent; not approved")
 		return eventCancelled, nil
-	case !ev.IsManual():
+	case !inManualFlow(ev):
 		return alreadyApproved, nil
 	}
 	name := ev.Summary

@@ -45,6 +45,9 @@ type ManualSync struct {
 	Holder string
 	// Notifier records manual.approved, form.stuck and sync.failing; nil: none (notify.go).
 	Notifier Notifier
+	// Reservations counts desks and holds the capacity lock for offices
+	// with a capacity or closures (waitlist.go); nil: no office is limited.
+	Reservations *Reservations
 
 	runMu  sync.Mutex // runs never overlap
 	mu     sync.Mutex
@@ -53,6 +56,7 @@ type ManualSync struct {
 	anon   sync.Once // names the holder when Holder is ""
 
 	users manualUsers // guarded by runMu
+	wait  waitlist    // offices whose waitlists to check again
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -105,6 +109,10 @@ func (m *ManualSync) Run(ctx context.Context) error {
 			if _, err := m.ProcessDueJobs(ctx); err != nil && ctx.Err() == nil {
 				m.logger().ErrorContext(ctx, "processing manual-event jobs failed", "error", err)
 			}
+		case <-m.wait.ch():
+			if err := m.RecheckWaitlists(ctx); err != nil && ctx.Err() == nil {
+				m.logger().ErrorContext(ctx, "checking waitlists failed", "error", err)
+			}
 		}
 	}
 }
@@ -136,6 +144,15 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 	}
 	_ = g.Wait() // every office logs its own error
 	m.saveManualUsers(ctx)
+	// A desk freed in the calendar itself (an event deleted by hand) is
+	// seen here: limited offices check their waitlists on every run.
+	for _, o := range m.Directory.Offices() {
+		if m.Reservations != nil && m.Directory.Limited(o) && ctx.Err() == nil {
+			if err := m.wakeWaitlist(ctx, o); err != nil && ctx.Err() == nil {
+				m.logger().WarnContext(ctx, "checking the waitlist failed", "office", o.Name, "error", err)
+			}
+		}
+	}
 	if _, err := m.ProcessDueJobs(ctx); err != nil && ctx.Err() == nil {
 		m.logger().ErrorContext(ctx, "processing manual-event jobs failed", "error", err)
 	}

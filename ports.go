@@ -189,14 +189,16 @@ type StateStore interface {
 // JobStep is how far a manual-event job has come.
 type JobStep string
 
-// A job moves detected → form delivered → done; dropped when its event was
-// cancelled; needs_operator when its form request's outcome stayed unknown
+// A job moves detected → form delivered → done; detected → waitlisted →
+// detected when its office had no desk for it at first; dropped when its
+// event was cancelled (or a waitlisted event's days passed); needs_operator when its form request's outcome stayed unknown
 // too often (only an operator's retry moves it on). jobFlow (jobs.go) has
 // every transition.
 const (
 	StepDetected      JobStep = "detected"
 	StepFormDelivered JobStep = "form_delivered"
 	StepNeedsOperator JobStep = "needs_operator"
+	StepWaitlisted    JobStep = "waitlisted" // no desk yet; no form sent (waitlist.go)
 	StepDone          JobStep = "done"
 	StepDropped       JobStep = "dropped"
 )

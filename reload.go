@@ -14,6 +14,9 @@ type Reloader struct {
 	Store     StateStore
 	Calendar  Calendar
 	Logger    *slog.Logger
+	// RoomFreed is told each office whose capacity a reload changed, which
+	// may give waitlisted events their desks; nil: nobody is told.
+	RoomFreed func(officeID string)
 
 	mu         sync.Mutex      // one reload at a time
 	subscribed map[string]bool // calendars subscribed since start, by id
@@ -56,7 +59,9 @@ func (r *Reloader) reload(ctx context.Context, all bool) error {
 			r.logger().ErrorContext(ctx, "configuration reload failed; keeping the last good lists", "error", err)
 			return WrapError(ErrorCode(err), err, "reloading offices and manual users from the spreadsheet failed; the last good lists stay in use")
 		}
+		before := r.Directory.Offices()
 		r.Directory.SetDynamic(lists)
+		r.capacityChanged(before)
 		if err := r.Store.SaveDirectory(ctx, lists); err != nil {
 			r.logger().ErrorContext(ctx, "saving the spreadsheet lists failed", "error", err)
 		}
@@ -84,6 +89,25 @@ func (r *Reloader) subscribe(ctx context.Context, all bool) {
 			r.logger().ErrorContext(ctx, "office calendar is not accessible; share it with the service account",
 				"office", o.Name, "calendar_id", o.CalendarID, "error", err)
 		}
+	}
+}
+
+// capacityChanged tells RoomFreed the offices whose capacity differs from
+// before.
+func (r *Reloader) capacityChanged(before []Office) {
+	if r.RoomFreed == nil {
+		return
+	}
+	old := make(map[string]*int, len(before))
+	for _, o := range before {
+		old[o.Name] = o.Capacity
+	}
+	for _, o := range r.Directory.Offices() {
+		was, known := old[o.Name]
+		if known && (was == nil) == (o.Capacity == nil) && (was == nil || *was == *o.Capacity) {
+			continue
+		}
+		r.RoomFreed(o.Name)
 	}
 }
 

@@ -2,6 +2,7 @@ package moffman
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -44,10 +45,12 @@ const (
 	MaxEmailLength = 254
 )
 
-// Colors are the Google calendar colour ids of the two REST states.
+// Colors are the Google calendar colour ids of the REST states and of
+// waitlisted manual events.
 type Colors struct {
 	Unapproved string
 	Approved   string
+	Waitlisted string // manual events waiting for a desk; "": "8"
 }
 
 // Reservations registers, approves, lists and cancels attendance through a
@@ -176,9 +179,13 @@ func (s *Reservations) Reserve(ctx context.Context, req ReservationRequest) (Res
 	id := EventID(req.UserName, req.RequestDT, req.Start, req.End)
 	var ev Event
 	if req.Approved {
-		ev, err = s.approve(ctx, office.CalendarID, id, req)
+		ev, err = s.approveWithin(ctx, office, id, req)
 	} else {
 		ev, err = s.insertPending(ctx, office.CalendarID, id, req)
+	}
+	var full *CapacityError
+	if errors.As(err, &full) {
+		return Reservation{}, err
 	}
 	s.Health.storeWrite(err)
 	if err == nil {
@@ -207,6 +214,35 @@ func (s *Reservations) insertPending(ctx context.Context, calendarID, id string,
 		return s.Calendar.Get(ctx, calendarID, id)
 	}
 	return ev, err
+}
+
+// approveWithin approves a reservation if every one of its days has room
+// (capacity.go), under the office's capacity lock so that two approvals
+// never take one last desk. Offices without a capacity or closures are
+// not checked.
+func (s *Reservations) approveWithin(ctx context.Context, office Office, id string, req ReservationRequest) (Event, error) {
+	if !s.Directory.Limited(office) {
+		return s.approve(ctx, office.CalendarID, id, req)
+	}
+	unlock, err := s.lockOffice(ctx, office.Name)
+	if err != nil {
+		return Event{}, err
+	}
+	defer unlock()
+	ev := Event{ID: id, Summary: req.UserName, Start: req.Start, End: req.End, Private: requestProps(req, "true")}
+	full, err := s.fullDays(ctx, office, ev, time.Time{}, false)
+	if err != nil {
+		return Event{}, err
+	}
+	if len(full) > 0 {
+		// A repeat of an approval made before the capacity was lowered
+		// takes no new desk: it stays approved.
+		prev, err := s.Calendar.Get(ctx, office.CalendarID, id)
+		if err != nil || prev.State() != StateApproved || prev.Start != req.Start || prev.End != req.End {
+			return Event{}, &CapacityError{Office: office.Name, Days: full}
+		}
+	}
+	return s.approve(ctx, office.CalendarID, id, req)
 }
 
 func (s *Reservations) approve(ctx context.Context, calendarID, id string, req ReservationRequest) (Event, error) {
@@ -307,6 +343,9 @@ func (s *Reservations) Cancel(ctx context.Context, officeID, id string) error {
 	}
 	if err == nil {
 		s.logger().InfoContext(ctx, "reservation cancelled", "office", officeID, "id", id)
+		if s.RoomFreed != nil {
+			s.RoomFreed(office.Name)
+		}
 		err = s.notifyCancelled(ctx, office, id)
 	}
 	return err

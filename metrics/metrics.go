@@ -167,3 +167,60 @@ func (c *syncCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(jobsOldest, age)
 	}
 }
+
+// CapacityStatus is what the offices with a capacity report.
+type CapacityStatus interface {
+	Capacity(ctx context.Context) ([]moffman.OfficeCapacity, error)
+}
+
+// WatchCapacity exposes today's utilisation and the waitlist of every
+// office with a capacity or closures, read at scrape time; offices without
+// add no series.
+func (m *Metrics) WatchCapacity(s CapacityStatus) {
+	m.reg.MustRegister(&capacityCollector{status: s})
+}
+
+var (
+	officeCapacity = prometheus.NewDesc("moffman_office_capacity",
+		"Desks of the office (offices with a capacity only).", []string{"office"}, nil)
+	officeApproved = prometheus.NewDesc("moffman_office_desks_taken",
+		"Desks taken today: approved attendance and manual events given a desk.", []string{"office"}, nil)
+	officeUtilisation = prometheus.NewDesc("moffman_office_utilisation_ratio",
+		"Desks taken today over the capacity (1 when closed or the capacity is 0).", []string{"office"}, nil)
+	officeWaitlist = prometheus.NewDesc("moffman_waitlist_length",
+		"Manual events waiting for a desk, from today to the end of the checking range.", []string{"office"}, nil)
+)
+
+type capacityCollector struct{ status CapacityStatus }
+
+func (c *capacityCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{officeCapacity, officeApproved, officeUtilisation, officeWaitlist} {
+		ch <- d
+	}
+}
+
+func (c *capacityCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	list, err := c.status.Capacity(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(officeWaitlist, err)
+		return
+	}
+	for _, o := range list {
+		gauge := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, o.Office)
+		}
+		gauge(officeApproved, float64(o.Approved))
+		gauge(officeWaitlist, float64(o.Waitlisted))
+		if o.Capacity != nil {
+			gauge(officeCapacity, float64(*o.Capacity))
+		}
+		switch {
+		case o.Closed || (o.Capacity != nil && *o.Capacity == 0):
+			gauge(officeUtilisation, 1)
+		case o.Capacity != nil:
+			gauge(officeUtilisation, float64(o.Approved)/float64(*o.Capacity))
+		}
+	}
+}

@@ -63,6 +63,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 	colors := moffman.Colors{
 		Unapproved: strconv.Itoa(cfg.Calendar.Colors.Unapproved),
 		Approved:   strconv.Itoa(cfg.Calendar.Colors.Approved),
+		Waitlisted: strconv.Itoa(cfg.Calendar.Colors.Waitlisted),
 	}
 	health := &moffman.Health{}
 	for i, check := range a.backend.checks { // Calendar's and Sheets' credentials
@@ -71,7 +72,7 @@ func (a *app) wire(mets *metrics.Metrics) error {
 	reservations := &moffman.Reservations{
 		Calendar: calendar, Directory: directory, Colors: colors,
 		MaxDays: cfg.Calendar.MaxReservationDays, Logger: logger,
-		Account: a.backend.account, Health: health,
+		Account: a.backend.account, Health: health, Lock: a.backend.capacityLock,
 	}
 	forms, err := formIssuer(cfg)
 	if err != nil {
@@ -83,9 +84,13 @@ func (a *app) wire(mets *metrics.Metrics) error {
 		Interval: time.Duration(cfg.General.ManualCalendarCheckInterval) * time.Second,
 		Logger:   logger, Holder: a.backend.holder, Health: health,
 		// A step must outlast the form request it makes.
-		StepTimeout: max(5*time.Minute, cfg.Forms.Timeout+time.Minute),
+		StepTimeout:  max(5*time.Minute, cfg.Forms.Timeout+time.Minute),
+		Reservations: reservations,
 	}
+	// A cancellation or a changed capacity may give waitlisted events their desks.
+	reservations.RoomFreed, a.reloader.RoomFreed = a.manual.RoomFreed, a.manual.RoomFreed
 	mets.WatchSync(a.manual)
+	mets.WatchCapacity(a.manual)
 	if err := a.wireNotifications(reservations, mets); err != nil {
 		return err
 	}

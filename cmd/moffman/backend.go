@@ -38,6 +38,9 @@ type backend struct {
 	// shared: other replicas may use the same store, so the lists the
 	// leader reloads reach the others through it.
 	shared bool
+	// capacityLock serialises approvals per office across the replicas
+	// sharing the store; nil: an in-process lock, right for one process.
+	capacityLock moffman.CapacityLock
 }
 
 // leaseName is the lease of the background work.
@@ -92,7 +95,8 @@ func openStore(ctx context.Context, cfg *config.Config, logger *slog.Logger, opt
 		}
 		holder := postgres.NewHolderID()
 		return &backend{state: pg, calendar: pg, system: "postgres", description: "PostgreSQL",
-			holder: holder, shared: true, lead: leadUnderLease(pg.Lease(leaseName, holder, opts.leaseTTL), holder, logger)}, nil
+			holder: holder, shared: true, lead: leadUnderLease(pg.Lease(leaseName, holder, opts.leaseTTL), holder, logger),
+			capacityLock: pg.CapacityLock()}, nil
 	}
 	path := ""
 	if cfg.General.StoragePath != nil {
