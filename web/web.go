@@ -26,7 +26,8 @@ import (
 //go:embed templates static
 var files embed.FS
 
-// Handler serves the page at /, the sign-in at /login and /logout, and its
+// Handler serves the week at /, the occupancy report at /occupancy (and its
+// CSV at /occupancy.csv), the sign-in at /login and /logout, and the
 // stylesheet under /static/. Fields are set before first use.
 type Handler struct {
 	Directory    *moffman.Directory
@@ -56,12 +57,14 @@ func (h *Handler) init() {
 	sum := sha256.Sum256(css)
 	h.css = "/static/style.css?v=" + hex.EncodeToString(sum[:4])
 	h.pages = make(map[string]*template.Template)
-	for _, name := range []string{"week", "login", "message"} {
+	for _, name := range []string{"week", "occupancy", "login", "message"} {
 		h.pages[name] = template.Must(template.ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	static, _ := fs.Sub(files, "static")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.week)
+	mux.HandleFunc("GET /occupancy", h.occupancy)
+	mux.HandleFunc("GET /occupancy.csv", h.occupancyCSV)
 	mux.HandleFunc("GET /login", h.loginForm)
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.logout)
