@@ -1,5 +1,6 @@
-// Package web serves the read-only "who's in" page: a week of an office's
-// calendar, day by day, for people rather than programs. It reads the same
+// Package web serves the read-only "who's in" pages: a week of an office's
+// calendar, day by day, and its occupancy over weeks (an SVG chart), for
+// people rather than programs. It reads the same
 // core services as the REST API and renders server-side HTML with no
 // script, so it works on any phone and under a strict Content-Security-Policy.
 package web
