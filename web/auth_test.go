@@ -165,3 +165,20 @@ func TestFeedWithTokensExplainsTheFeedToken(t *testing.T) {
 		t.Errorf("the page does not say how to subscribe; want %s in:\n%s", want, page)
 	}
 }
+
+// Signing in on the way to the occupancy report comes back to it.
+func TestSignInReturnsToTheOccupancyReport(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", auth.ScopeRead))
+	page := "/occupancy?office=prague&from=2026-11-30&to=2026-12-07"
+	resp, _ := send(t, "GET", srv.URL+page, nil)
+	next := strings.TrimPrefix(resp.Header.Get("Location"), "/login?next=")
+	if resp.StatusCode != http.StatusSeeOther || next == resp.Header.Get("Location") {
+		t.Fatalf("no cookie: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	next, _ = url.QueryUnescape(next)
+	resp, _ = send(t, "POST", srv.URL+"/login", form("token", "reader-secret", "next", next), "Content-Type", formType)
+	if loc := resp.Header.Get("Location"); loc != "/occupancy?from=2026-11-30&office=prague&to=2026-12-07" {
+		t.Errorf("after the sign-in: to %q", loc)
+	}
+}

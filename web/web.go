@@ -165,16 +165,21 @@ func weekURL(office, week string) string {
 	return "/?" + q.Encode()
 }
 
-// safeNext keeps only the office and week of a return address, so that
-// signing in can never send the browser to another site.
+// safeNext keeps only the page and its office and dates of a return
+// address, so that signing in can never send the browser to another site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Path != "/" || u.Host != "" || u.Scheme != "" || strings.HasPrefix(next, "//") {
+	if err != nil || u.Host != "" || u.Scheme != "" || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	q := u.Query()
-	if q.Get("office") == "" {
+	switch {
+	case q.Get("office") == "":
 		return "/"
+	case u.Path == "/":
+		return weekURL(q.Get("office"), q.Get("week"))
+	case u.Path == "/occupancy":
+		return occupancyURL(q.Get("office"), q.Get("from"), q.Get("to"))
 	}
-	return weekURL(q.Get("office"), q.Get("week"))
+	return "/"
 }
