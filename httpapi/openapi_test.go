@@ -65,6 +65,10 @@ func loadOpenAPI(t *testing.T) *openapi3.T {
 			b, err := io.ReadAll(body)
 			return string(b), err
 		})
+		openapi3filter.RegisterBodyDecoder("text/csv", func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+			b, err := io.ReadAll(body)
+			return string(b), err
+		})
 	})
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(openAPIDocument)
@@ -120,12 +124,14 @@ func tableRoutes() []route {
 // by the response NotFound) and the browser pages of the web UI, which
 // answer HTML and are no part of the API.
 var notInDocument = map[string]string{
-	"/api/":        "catch-all: 404 problem details for unknown API paths",
-	"/":            "catch-all: 404 problem details for unknown pages",
-	"GET /{$}":     "web UI page (HTML)",
-	"/login":       "web UI page (HTML)",
-	"POST /logout": "web UI page (HTML)",
-	"GET /static/": "web UI assets",
+	"/api/":              "catch-all: 404 problem details for unknown API paths",
+	"/":                  "catch-all: 404 problem details for unknown pages",
+	"GET /{$}":           "web UI page (HTML)",
+	"GET /occupancy":     "web UI page (HTML)",
+	"GET /occupancy.csv": "web UI download, for a signed-in browser (the API's is /api/v1/offices/{office_id}/occupancy.csv)",
+	"/login":             "web UI page (HTML)",
+	"POST /logout":       "web UI page (HTML)",
+	"GET /static/":       "web UI assets",
 }
 
 // wildcard matches a ServeMux wildcard, to compare patterns with
@@ -699,6 +705,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/availability?from=2022-06-27&to=2022-07-02", token: "reader", status: 404})
 	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/calendar.ics", token: "feeder", queryToken: true, status: 404})
+	_, raw = c.do(ok("GET", "/api/v1/offices/prague/occupancy.csv?from=2022-06-27&to=2022-07-02", "reader", ""))
+	if !strings.HasPrefix(string(raw), "date,capacity,closed,approved,pending,waitlisted,free\r\n2022-06-27,") {
+		t.Errorf("occupancy CSV: %q", raw)
+	}
+	c.do(exchange{method: "GET", target: "/api/v1/offices/prague/occupancy.csv?from=2022-06-27", token: "reader", status: 400, docRejects: true})
+	c.do(exchange{method: "GET", target: "/api/v1/offices/prague/occupancy.csv?from=2022-01-01&to=2023-06-01", token: "reader", status: 400})
+	c.do(exchange{method: "GET", target: "/api/v1/offices/paris/occupancy.csv?from=2022-06-27&to=2022-07-02", token: "reader", status: 404})
 
 	// Administration and operations.
 	_, raw = c.do(ok("GET", "/api/v1/sync", "admin", ""))
@@ -727,8 +740,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	bodies := map[string]string{"POST /api/v1/reservations": reservation(false)}
 	queries := map[string]string{
 		"/api/v1/offices/{office_id}/reservations": "?" + window, "/api/v1/offices/{office_id}/attendance": "?" + window,
-		"/api/v1/offices/{office_id}/availability": "?" + window,
-		"/api/v1/people/{email}/reservations":      "?" + window,
+		"/api/v1/offices/{office_id}/availability":  "?" + window,
+		"/api/v1/people/{email}/reservations":       "?" + window,
+		"/api/v1/offices/{office_id}/occupancy.csv": "?" + window,
 	}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
@@ -772,6 +786,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			{method: "DELETE", target: "/api/v1/offices/prague/reservations/" + vectorID, token: "writer"},
 			{method: "GET", target: "/api/v1/offices/prague/attendance?" + window, token: "reader"},
 			{method: "GET", target: "/api/v1/offices/prague/availability?" + window, token: "reader"},
+			{method: "GET", target: "/api/v1/offices/prague/occupancy.csv?" + window, token: "reader"},
 			{method: "GET", target: "/api/v1/offices/prague/calendar.ics", token: "feeder", queryToken: true},
 			{method: "GET", target: "/api/v1/people/user@acme.com/reservations?" + window, token: "reader"},
 		} {

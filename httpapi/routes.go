@@ -41,6 +41,7 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/offices/{office_id}/attendance", auth.ScopeRead, s.getAttendance},
 		{"GET", "/api/v1/offices/{office_id}/availability", auth.ScopeRead, s.getAvailability},
 		{"GET", "/api/v1/offices/{office_id}/calendar.ics", auth.ScopeFeed, s.getFeed},
+		{"GET", "/api/v1/offices/{office_id}/occupancy.csv", auth.ScopeRead, s.getOccupancyCSV},
 		{"GET", "/api/v1/people/{email}/reservations", auth.ScopeRead, s.listReservations("email", (*moffman.Reservations).PersonReservations)},
 		{"GET", "/api/v1/sync", auth.ScopeAdmin, s.getSync},
 		{"POST", "/api/v1/sync/jobs/{calendar_id}/{event_id}/retry", auth.ScopeAdmin, s.retryJob},
@@ -58,6 +59,8 @@ func (s *Server) routes() []route {
 	if s.Web != nil { // the page checks its sign-in itself
 		routes = append(routes,
 			route{"GET", "/{$}", public, serve(s.Web)},
+			route{"GET", "/occupancy", public, serve(s.Web)},
+			route{"GET", "/occupancy.csv", public, serve(s.Web)},
 			route{"", "/login", public, serve(s.Web)},
 			route{"POST", "/logout", public, serve(s.Web)},
 			route{"GET", "/static/", public, serve(s.Web)},

@@ -40,7 +40,7 @@ type Server struct {
 	Ready          func(ctx context.Context) error
 	Observer       RequestObserver // nil: no request metrics
 	MetricsHandler http.Handler    // nil: no /metrics
-	Web            http.Handler    // nil: no web page at / (it serves /, /login, /logout, /static/)
+	Web            http.Handler    // nil: no web page at / (it serves /, /occupancy, /occupancy.csv, /login, /logout, /static/)
 	Logger         *slog.Logger
 	Now            func() time.Time
 	// Proxies says whose X-Forwarded-* headers to believe; the zero

@@ -50,7 +50,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "login", loginPage{
-		layout: layout{Title: "Sign in", CSS: h.css},
+		layout: layout{Title: siteTitle("Sign in"), CSS: h.css},
 		Next:   safeNext(r.URL.Query().Get("next")),
 	})
 }
@@ -72,7 +72,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			msg = "The token " + name + " lacks the read scope that this page needs."
 		}
 		h.render(w, r, http.StatusUnauthorized, "login", loginPage{
-			layout: layout{Title: "Sign in", CSS: h.css}, Next: next, Error: msg,
+			layout: layout{Title: siteTitle("Sign in failed"), CSS: h.css}, Next: next, Error: msg,
 		})
 		return
 	}

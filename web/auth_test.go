@@ -125,3 +125,60 @@ func TestOpenWithoutTokens(t *testing.T) {
 		t.Errorf("/login without tokens: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// A failed sign-in re-renders the form: its message is there from the
+// start, so no alert would be announced. The title says it failed, and the
+// field (focused on load) is marked invalid and described by the message.
+func TestFailedSignInIsTiedToTheField(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", auth.ScopeRead))
+	_, page := send(t, "GET", srv.URL+"/login", nil)
+	if !strings.Contains(page, "<title>Who&#39;s in: Sign in</title>") || strings.Contains(page, "aria-invalid") || strings.Contains(page, "token-error") {
+		t.Errorf("the sign-in page before any attempt:\n%s", page)
+	}
+	resp, page := send(t, "POST", srv.URL+"/login", form("token", "wrong"), "Content-Type", formType)
+	for _, want := range []string{
+		"<title>Who&#39;s in: Sign in failed</title>",
+		`<p class="error" id="token-error"><strong>Not signed in:</strong> That token is not valid. Check it and try again.</p>`,
+		`<input type="password" id="token" name="token" autocomplete="current-password" required autofocus aria-invalid="true" aria-describedby="token-error">`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("failed sign-in (%d) lacks %s:\n%s", resp.StatusCode, want, page)
+		}
+	}
+	if strings.Contains(page, `role="alert"`) {
+		t.Error("a message present from load is marked as an alert")
+	}
+}
+
+// With tokens a link to the feed would show a browser a 401: the page says
+// how to subscribe with a feed token, at the address a calendar app needs.
+func TestFeedWithTokensExplainsTheFeedToken(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", auth.ScopeRead))
+	_, page := send(t, "GET", srv.URL+"/?office=prague", nil, "Cookie", signIn(t, srv, "reader-secret"))
+	if strings.Contains(page, `href="/api/v1/offices/prague/calendar.ics"`) {
+		t.Errorf("the page links to the feed, which answers it 401:\n%s", page)
+	}
+	want := `<code class="address">` + srv.URL + `/api/v1/offices/prague/calendar.ics?token=<var>your-feed-token</var></code>`
+	if !strings.Contains(page, want) || !strings.Contains(page, "<code>feed</code> scope") {
+		t.Errorf("the page does not say how to subscribe; want %s in:\n%s", want, page)
+	}
+}
+
+// Signing in on the way to the occupancy report comes back to it.
+func TestSignInReturnsToTheOccupancyReport(t *testing.T) {
+	t.Parallel()
+	srv := site(t, token("reader", auth.ScopeRead))
+	page := "/occupancy?office=prague&from=2026-11-30&to=2026-12-07"
+	resp, _ := send(t, "GET", srv.URL+page, nil)
+	next := strings.TrimPrefix(resp.Header.Get("Location"), "/login?next=")
+	if resp.StatusCode != http.StatusSeeOther || next == resp.Header.Get("Location") {
+		t.Fatalf("no cookie: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	next, _ = url.QueryUnescape(next)
+	resp, _ = send(t, "POST", srv.URL+"/login", form("token", "reader-secret", "next", next), "Content-Type", formType)
+	if loc := resp.Header.Get("Location"); loc != "/occupancy?from=2026-11-30&office=prague&to=2026-12-07" {
+		t.Errorf("after the sign-in: to %q", loc)
+	}
+}

@@ -1,5 +1,6 @@
-// Package web serves the read-only "who's in" page: a week of an office's
-// calendar, day by day, for people rather than programs. It reads the same
+// Package web serves the read-only "who's in" pages: a week of an office's
+// calendar, day by day, and its occupancy over weeks (an SVG chart), for
+// people rather than programs. It reads the same
 // core services as the REST API and renders server-side HTML with no
 // script, so it works on any phone and under a strict Content-Security-Policy.
 package web
@@ -26,7 +27,8 @@ import (
 //go:embed templates static
 var files embed.FS
 
-// Handler serves the page at /, the sign-in at /login and /logout, and its
+// Handler serves the week at /, the occupancy report at /occupancy (and its
+// CSV at /occupancy.csv), the sign-in at /login and /logout, and the
 // stylesheet under /static/. Fields are set before first use.
 type Handler struct {
 	Directory    *moffman.Directory
@@ -56,12 +58,14 @@ func (h *Handler) init() {
 	sum := sha256.Sum256(css)
 	h.css = "/static/style.css?v=" + hex.EncodeToString(sum[:4])
 	h.pages = make(map[string]*template.Template)
-	for _, name := range []string{"week", "login", "message"} {
+	for _, name := range []string{"week", "occupancy", "login", "message"} {
 		h.pages[name] = template.Must(template.ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
 	static, _ := fs.Sub(files, "static")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.week)
+	mux.HandleFunc("GET /occupancy", h.occupancy)
+	mux.HandleFunc("GET /occupancy.csv", h.occupancyCSV)
 	mux.HandleFunc("GET /login", h.loginForm)
 	mux.HandleFunc("POST /login", h.login)
 	mux.HandleFunc("POST /logout", h.logout)
@@ -111,6 +115,10 @@ type layout struct {
 	SignedIn bool // show the sign-out button
 }
 
+// siteTitle is a page's title led by the site's name, as the week's is,
+// so that a tab or a screen reader's first words say where one is.
+func siteTitle(page string) string { return "Who's in: " + page }
+
 // render writes a page whole or, when the template fails, an error: a
 // half-written page would hide the failure.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
@@ -143,7 +151,7 @@ type link struct {
 
 func (h *Handler) message(w http.ResponseWriter, r *http.Request, status int, heading, msg string, links ...link) {
 	h.render(w, r, status, "message", messagePage{
-		layout:  layout{Title: heading, CSS: h.css, SignedIn: h.Auth.Enabled()},
+		layout:  layout{Title: siteTitle(heading), CSS: h.css, SignedIn: h.Auth.Enabled()},
 		Heading: heading, Message: msg, Links: links,
 	})
 }
@@ -157,16 +165,21 @@ func weekURL(office, week string) string {
 	return "/?" + q.Encode()
 }
 
-// safeNext keeps only the office and week of a return address, so that
-// signing in can never send the browser to another site.
+// safeNext keeps only the page and its office and dates of a return
+// address, so that signing in can never send the browser to another site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Path != "/" || u.Host != "" || u.Scheme != "" || strings.HasPrefix(next, "//") {
+	if err != nil || u.Host != "" || u.Scheme != "" || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	q := u.Query()
-	if q.Get("office") == "" {
+	switch {
+	case q.Get("office") == "":
 		return "/"
+	case u.Path == "/":
+		return weekURL(q.Get("office"), q.Get("week"))
+	case u.Path == "/occupancy":
+		return occupancyURL(q.Get("office"), q.Get("from"), q.Get("to"))
 	}
-	return weekURL(q.Get("office"), q.Get("week"))
+	return "/"
 }

@@ -36,9 +36,13 @@ func site(t *testing.T, tokens ...auth.Token) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
+	// prague takes 3 people a day and is closed on Thursday 3 December;
+	// brno has no limits.
+	three := 3
 	dir := moffman.NewDirectory(moffman.DirectoryLists{
-		Offices:     []moffman.Office{{Name: "prague", CalendarID: "prague@cal"}, {Name: "brno", CalendarID: "brno@cal"}},
-		ManualUsers: []moffman.Person{{Email: "jan.novak@acme.com", FirstName: "Jan", LastName: "Novák"}},
+		Offices:     []moffman.Office{{Name: "prague", CalendarID: "prague@cal", Capacity: &three}, {Name: "brno", CalendarID: "brno@cal"}},
+		ManualUsers: []moffman.Person{{Email: "jan.novak@acme.com", FirstName: "Jan", LastName: "Novák"}, {Email: "eva@acme.com", FirstName: "Eva", LastName: "Waits"}},
+		Closures:    []moffman.Closure{{Office: "prague", From: "2026-12-03", To: "2026-12-04", Reason: "Staff party"}},
 	})
 	res := &moffman.Reservations{Calendar: store, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}}
 	ctx := context.Background()
@@ -46,6 +50,7 @@ func site(t *testing.T, tokens ...auth.Token) *httptest.Server {
 		{OfficeID: "prague", UserName: "Zoe Zed", UserEmail: "zoe@acme.com", Approved: true, Start: "2026-11-30", End: "2026-12-03"},
 		{OfficeID: "prague", UserName: "Adam Ant", UserEmail: "adam@acme.com", Start: "2026-12-02", End: "2026-12-03"},
 		{OfficeID: "prague", UserName: "Seán O'Brien <ops> & co", Approved: true, Start: "2026-12-02", End: "2026-12-03"},
+		{OfficeID: "prague", UserName: "Full Day", UserEmail: "full@acme.com", Approved: true, Start: "2026-12-02", End: "2026-12-03"},
 		{OfficeID: "prague", UserName: "Next Week", Approved: true, Start: "2026-12-08", End: "2026-12-09"},
 		{OfficeID: "brno", UserName: "Brno Person", Approved: true, Start: "2026-12-01", End: "2026-12-02"},
 	} {
@@ -54,8 +59,14 @@ func site(t *testing.T, tokens ...auth.Token) *httptest.Server {
 			t.Fatal(err)
 		}
 	}
-	if _, err := store.Insert(ctx, "prague@cal", moffman.Event{Summary: "office", Start: "2026-12-04", End: "2026-12-05", CreatorEmail: "jan.novak@acme.com"}); err != nil {
-		t.Fatal(err)
+	for _, ev := range []moffman.Event{
+		{Summary: "office", Start: "2026-12-04", End: "2026-12-05", CreatorEmail: "jan.novak@acme.com"},
+		// A manual event that found no desk on the full Wednesday.
+		{Summary: "Eva Waits", Start: "2026-12-02", End: "2026-12-03", CreatorEmail: "eva@acme.com", Private: map[string]string{moffman.PropProcessed: moffman.ProcessedWaitlisted}},
+	} {
+		if _, err := store.Insert(ctx, "prague@cal", ev); err != nil {
+			t.Fatal(err)
+		}
 	}
 	check := auth.NewAuth(tokens)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -128,16 +139,23 @@ func TestGoldenPages(t *testing.T) {
 		{"week_next", open, "/?office=prague&week=2026-12-07", "", 200},
 		{"week_signed_in", secured, "/?office=brno&week=2026-11-30", signedIn, 200},
 		{"login", secured, "/login?next=" + url.QueryEscape("/?office=brno&week=2026-11-30"), "", 200},
+		{"login_failed", secured, "/login", "", 401}, // POSTed below
 		{"unknown_office", open, "/?office=nowhere", "", 404},
+		{"occupancy", open, "/occupancy?office=prague&from=2026-11-30&to=2026-12-07", "", 200},
 	} {
-		resp, body := send(t, "GET", c.srv.URL+c.path, nil, "Cookie", c.cookie)
+		method, body := "GET", io.Reader(nil)
+		if c.name == "login_failed" {
+			method, body = "POST", form("token", "wrong", "next", "/?office=brno")
+		}
+		resp, page := send(t, method, c.srv.URL+c.path, body, "Cookie", c.cookie, "Content-Type", formType)
 		if resp.StatusCode != c.status {
 			t.Errorf("%s: %d, want %d", c.path, resp.StatusCode, c.status)
 		}
 		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("%s: Content-Type %q", c.path, ct)
 		}
-		golden(t, c.name, body)
+		// The feed's absolute address holds the test server's port.
+		golden(t, c.name, strings.ReplaceAll(page, c.srv.URL, "http://127.0.0.1:PORT"))
 	}
 }
 
@@ -146,9 +164,11 @@ func TestWeek(t *testing.T) {
 	srv := site(t)
 	_, body := send(t, "GET", srv.URL+"/?office=prague", nil)
 	for _, want := range []string{
-		`<li id="day-2026-12-02" class="day today" aria-current="date">`,
+		`<li id="day-2026-12-02" class="day today full" aria-current="date">`,
 		`<span class="badge">Today</span>`,
-		`<li class="pending"><span class="mark" role="img" aria-label="pending">…</span> <span class="who"><span class="name">Adam Ant</span> <span class="tag">pending</span>`,
+		// The mark is hidden from screen readers: the word after the name says it once.
+		`<li class="pending"><span class="mark" aria-hidden="true">…</span> <span class="who"><span class="name">Adam Ant</span> <span class="tag">pending</span></span></li>`,
+		`<li class="approved"><span class="mark" aria-hidden="true">✓</span> <span class="who"><span class="name">Zoe Zed</span> <span class="tag visually-hidden">approved</span></span></li>`,
 		`<span class="name">Seán O&#39;Brien &lt;ops&gt; &amp; co</span>`,
 		`<span class="name">Jan Novák</span> <span class="tag">pending</span>`, // a manual event
 		`href="/?office=prague&amp;week=2026-11-23" rel="prev"`,
@@ -161,6 +181,13 @@ func TestWeek(t *testing.T) {
 	}
 	if strings.Count(body, `class="day`) != 7 {
 		t.Errorf("not seven days")
+	}
+	if strings.Contains(body, `aria-label="pending"`) || strings.Contains(body, `aria-label="approved"`) {
+		t.Errorf("a status is read out twice, by its mark and its word:\n%s", body)
+	}
+	// Without tokens the feed is a plain link.
+	if !strings.Contains(body, `<a href="/api/v1/offices/prague/calendar.ics">prague calendar feed</a>`) {
+		t.Errorf("no feed link:\n%s", body)
 	}
 
 	// Any day names its week; the first office is the default.
@@ -176,6 +203,47 @@ func TestWeek(t *testing.T) {
 	// Only / is the page; other paths stay the API's 404.
 	if resp, _ := send(t, "GET", srv.URL+"/nothing", nil); resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
 		t.Errorf("/nothing: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// An office with a capacity shows the desks taken of it each day, and says
+// in words which days are full or closed and who is waitlisted; one
+// without shows the count alone.
+func TestWeekCapacity(t *testing.T) {
+	t.Parallel()
+	srv := site(t)
+	_, body := send(t, "GET", srv.URL+"/?office=prague", nil)
+	for _, want := range []string{
+		// Monday: Zoe of 3.
+		`<p class="count"><span class="desks" aria-hidden="true">1 / 3</span><span class="visually-hidden">1 of 3</span> desks taken</p>`,
+		// Wednesday: full, with Adam pending and Eva waitlisted.
+		`<time datetime="2026-12-02">2 Dec</time> <span class="badge">Today</span> <span class="badge full-badge">Full</span></h2>`,
+		`<span class="visually-hidden">3 of 3</span> desks taken, 1 pending, 1 waitlisted</p>`,
+		`<li class="waitlisted"><span class="mark" aria-hidden="true">○</span> <span class="who"><span class="name">Eva Waits</span> <span class="tag">waitlisted</span></span></li>`,
+		// Thursday: closed, and why.
+		`<li id="day-2026-12-03" class="day closed">`,
+		`<span class="badge closed-badge">Closed</span></h2>
+<p class="closure">Closed: Staff party</p>`,
+		`<li class="waitlisted"><span class="mark">○</span> waitlisted: waiting for a free desk</li>`,
+		`<a id="occupancy" href="/occupancy?office=prague">Occupancy report</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("prague's week lacks %s", want)
+		}
+	}
+	if strings.Count(body, "Full</span>") != 1 || strings.Count(body, "Closed</span>") != 1 {
+		t.Errorf("want one full and one closed day:\n%s", body)
+	}
+	// Thursday is closed: nobody is expected, and "Nobody yet" is not said.
+	thursday := body[strings.Index(body, `id="day-2026-12-03"`):strings.Index(body, `id="day-2026-12-04"`)]
+	if strings.Contains(thursday, "Nobody yet") || strings.Contains(thursday, "desks taken") {
+		t.Errorf("the closed day: %s", thursday)
+	}
+
+	_, body = send(t, "GET", srv.URL+"/?office=brno", nil)
+	if !strings.Contains(body, `<p class="count">1 in</p>`) || strings.Contains(body, "desks") || strings.Contains(body, "waitlisted") ||
+		strings.Contains(body, "Full</span>") || strings.Contains(body, "Closed</span>") {
+		t.Errorf("brno, without limits:\n%s", body)
 	}
 }
 

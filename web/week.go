@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/forwarded"
 	"github.com/moffman/moffman/internal/httpstatus"
 )
 
@@ -21,25 +22,40 @@ type weekPage struct {
 	Today         string
 	IsCurrentWeek bool
 	Days          []dayView
-	FeedURL       string
-	FeedNeedsKey  bool
+	FeedURL       string // the feed's link, when it needs no token
+	FeedAddress   string // with tokens: the feed's absolute address, to which one adds ?token=
+	Limited       bool   // the office has a capacity or closures
+	Occupancy     string // the office's occupancy report
 }
 
 type dayView struct {
-	Date     string // YYYY-MM-DD, also the element id's suffix
-	Weekday  string // "Monday"
-	Label    string // "30 Nov"
-	Today    bool
-	Weekend  bool
-	People   []personView
-	Approved int
-	Pending  int
+	Date       string // YYYY-MM-DD, also the element id's suffix
+	Weekday    string // "Monday"
+	Label      string // "30 Nov"
+	Today      bool
+	Weekend    bool
+	People     []personView
+	In         int // approved and pending: the people who mean to come
+	Pending    int
+	Waitlisted int
+	// With a capacity: the desks taken (approved, and manual events given a
+	// desk) of Capacity; Full when none is free.
+	HasCapacity bool
+	Capacity    int
+	Taken       int
+	Full        bool
+	Closed      bool
+	Reason      string // the closure's, when Closed
 }
 
 type personView struct {
-	Name    string
-	Pending bool
+	Name   string
+	Status string // "approved", "pending" or "waitlisted": the class and the word read out
+	Mark   string // the symbol that shows it without colour
 }
+
+// marks are the symbols of the statuses, so that none is told by colour alone.
+var marks = map[moffman.State]string{moffman.StateApproved: "✓", moffman.StatePending: "…", moffman.StateWaitlisted: "○"}
 
 func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	if !h.signedIn(w, r) {
@@ -79,7 +95,12 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	}
 	monday, end := weekOf(day)
 	sunday := end.AddDate(0, 0, -1)
-	att, err := h.Reservations.Attendance(r.Context(), office, monday.Format(moffman.DateLayout), end.Format(moffman.DateLayout))
+	from, to := monday.Format(moffman.DateLayout), end.Format(moffman.DateLayout)
+	att, err := h.Reservations.Attendance(r.Context(), office, from, to)
+	var avail []moffman.DayAvailability
+	if o, _ := h.Directory.Office(office); err == nil && h.Directory.Limited(o) {
+		avail, err = h.Reservations.Availability(r.Context(), office, from, to)
+	}
 	if err != nil {
 		status := httpstatus.Of(err)
 		if status >= 500 {
@@ -101,8 +122,12 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 		Heading:       weekHeading(monday, sunday),
 		Today:         weekURL(office, ""),
 		IsCurrentWeek: monday.Equal(mondayOf(today)),
-		FeedURL:       h.PublicURL + "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics",
-		FeedNeedsKey:  h.Auth.Enabled(),
+	}
+	feed := "/api/v1/offices/" + url.PathEscape(office) + "/calendar.ics"
+	if h.Auth.Enabled() {
+		page.FeedAddress = h.origin(r) + feed
+	} else {
+		page.FeedURL = h.PublicURL + feed
 	}
 	page.Prev, page.Next = weekLinks(office, monday, end)
 	_, page.WeekNumber = monday.ISOWeek()
@@ -110,26 +135,54 @@ func (h *Handler) week(w http.ResponseWriter, r *http.Request) {
 	for _, o := range offices {
 		page.Offices = append(page.Offices, link{Text: o.Name, URL: weekURL(o.Name, keep), Current: o.Name == office})
 	}
-	page.Days = dayViews(att.Days, monday, today)
+	page.Days = dayViews(att.Days, avail, monday, today)
+	page.Limited = avail != nil
+	page.Occupancy = occupancyURL(office, "", "")
 	h.render(w, r, http.StatusOK, "week", page)
 }
 
-// dayViews shows the days of a week that starts on monday.
-func dayViews(days []moffman.AttendanceDay, monday, today time.Time) []dayView {
+// dayViews shows the days of a week that starts on monday; avail, when
+// the office is limited, holds the same days' capacity.
+func dayViews(days []moffman.AttendanceDay, avail []moffman.DayAvailability, monday, today time.Time) []dayView {
 	var out []dayView
 	for i, d := range days {
 		date := monday.AddDate(0, 0, i)
 		v := dayView{
 			Date: d.Date, Weekday: date.Weekday().String(), Label: date.Format("2 Jan"),
 			Today: date.Equal(today), Weekend: date.Weekday() == time.Saturday || date.Weekday() == time.Sunday,
-			Approved: d.Approved, Pending: d.Pending,
+			In: d.Approved + d.Pending, Pending: d.Pending, Waitlisted: d.Waitlisted,
+		}
+		if i < len(avail) && avail[i].Date == d.Date {
+			a := avail[i]
+			v.Taken, v.Closed, v.Reason = a.Approved, a.Closed, a.Reason
+			if a.Capacity != nil {
+				v.HasCapacity, v.Capacity = true, *a.Capacity
+			}
+			v.Full = !a.Closed && a.Free != nil && *a.Free == 0
 		}
 		for _, p := range d.People {
-			v.People = append(v.People, personView{Name: p.Name, Pending: p.Status != moffman.StateApproved})
+			st := p.Status
+			if st != moffman.StateApproved && st != moffman.StateWaitlisted {
+				st = moffman.StatePending
+			}
+			v.People = append(v.People, personView{Name: p.Name, Status: string(st), Mark: marks[st]})
 		}
 		out = append(out, v)
 	}
 	return out
+}
+
+// origin is where people reach the service: rest_api.public_url, or else
+// the address this request came to. A calendar app needs it whole.
+func (h *Handler) origin(r *http.Request) string {
+	if h.PublicURL != "" {
+		return h.PublicURL
+	}
+	scheme := "http"
+	if forwarded.From(r).HTTPS {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // weekOf is the week holding day, [monday, end): the last week of 9999
