@@ -69,13 +69,14 @@ func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([
 
 // visit names the person and folds the states into approved and pending.
 // A manual event's summary is whatever its creator typed, so a known
-// manual user is shown by the name the directory has for them.
+// manual user is shown by the name the directory has for them, while the
+// event waits for approval or for a desk.
 func (s *Reservations) visit(r Reservation) Visit {
 	v := Visit{Reservation: r, Name: strings.TrimSpace(r.UserName), Status: StatePending}
 	if r.State == StateApproved || r.State == StateWaitlisted {
 		v.Status = r.State
 	}
-	if r.State == StateManual && r.UserEmail != "" {
+	if (r.State == StateManual || r.State == StateWaitlisted) && r.UserEmail != "" {
 		if p, ok := s.Directory.ManualUser(r.UserEmail); ok && p.UserName() != "" {
 			v.Name = p.UserName()
 		}

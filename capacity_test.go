@@ -272,6 +272,13 @@ func TestWaitlistPromotedOldestFirstAfterCancellation(t *testing.T) {
 		if d := a.Days[0]; d.Approved != 1 || d.Waitlisted != 2 || d.Pending != 0 {
 			t.Errorf("attendance %+v, want 1 approved and 2 waitlisted", d)
 		}
+		// Waitlisted people are named as the directory knows them, not by
+		// whatever they typed as the event's title.
+		for _, p := range a.Days[0].People {
+			if p.Status == moffman.StateWaitlisted && p.Name != "Jan Novák" && p.Name != "Eva Dvořák" {
+				t.Errorf("waitlisted attendee %+v, want the directory's name", p)
+			}
+		}
 		days, err := e.res.Availability(ctx, "prague", monday, "2026-12-01")
 		if err != nil {
 			t.Fatal(err)

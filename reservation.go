@@ -371,7 +371,7 @@ func toReservation(officeID string, ev Event) Reservation {
 	if r.State == StatePending || (r.State == StateCancelled && ev.Private[PropProcessed] == "false") {
 		r.UserName = strings.TrimSuffix(strings.TrimPrefix(ev.Summary, "("), ")")
 	}
-	if r.UserEmail == "" && ev.IsManual() {
+	if r.UserEmail == "" && (ev.IsManual() || r.State == StateWaitlisted) {
 		r.UserEmail = ev.CreatorEmail
 	}
 	return r
