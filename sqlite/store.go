@@ -401,13 +401,13 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// The scan starts after the later of the page cursor (?5, ?6) and
-// the earliest start that can still overlap the window (its start
-// less the calendar's longest event; ids are never empty, so
-// (L, ”) is "start >= L"). One row-value bound, so SQLite seeks
-// the index there: with two bounds it would take the window's and
-// filter its way to the cursor, and a deep page would cost every
-// page before it.
+// listWindowQuery lists a window page. The scan starts after the later
+// of the page cursor (?5, ?6) and the earliest start that can still
+// overlap the window: its start less the calendar's longest event, L.
+// Ids are never empty, so "start >= L" is the row value (L, empty id).
+// One row-value bound lets SQLite seek the index there; with two bounds
+// it takes the window's and filters its way to the cursor, so that a deep
+// page costs every page before it.
 const listWindowQuery = `SELECT ` + eventCols + ` FROM events
 	WHERE calendar_id = ?1 AND start_date < ?2 AND end_date > ?3 AND (?4 OR status = 'confirmed')
 	AND (start_date, id) > (
