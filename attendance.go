@@ -143,35 +143,6 @@ func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string
 	return out, nil
 }
 
-// PersonReservations returns the reservations of one person in every
-// office overlapping [from, to), found by e-mail (case-insensitive), sorted
-// by start date and office. It fails when any office cannot be read: a
-// list silently missing an office would look complete.
-func (s *Reservations) PersonReservations(ctx context.Context, email, from, to string, includeCancelled bool) ([]Reservation, error) {
-	if err := CheckEmail("email", email); err != nil {
-		return nil, err
-	}
-	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
-		return nil, err
-	}
-	out := []Reservation{}
-	for _, o := range s.Directory.Offices() {
-		list, err := s.List(ctx, o.Name, from, to, includeCancelled)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range list {
-			if strings.EqualFold(r.UserEmail, email) {
-				out = append(out, r)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b Reservation) int {
-		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.OfficeID, b.OfficeID), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
-}
-
 // daysBetween counts whole days from a to b, both midnight UTC. It counts
 // in seconds, not time.Duration, which overflows past 292 years.
 func daysBetween(a, b time.Time) int { return int((b.Unix() - a.Unix()) / (24 * 60 * 60)) }
