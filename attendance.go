@@ -13,6 +13,10 @@ import (
 // office, so an unbounded window would be an unbounded amount of work.
 const MaxWindowDays = 366
 
+// MaxVisits bounds the reservations those views (attendance, the feed,
+// the page) hold in memory at once; a window that holds more is refused.
+const MaxVisits = 20_000
+
 // Visit is a reservation as "who's in" shows it: a person expected in an
 // office for [Start, End). Manual events not yet processed count as
 // pending: they are waiting for approval.
@@ -47,23 +51,30 @@ type Attendance struct {
 var viewWindow = WindowRule{MaxDays: MaxWindowDays}
 
 // Visits returns the reservations of an office overlapping [from, to),
-// cancelled ones left out.
+// cancelled ones left out: at most MaxVisits, else Invalid.
 func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([]Visit, error) {
 	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
 		return nil, err
 	}
-	list, err := s.List(ctx, officeID, from, to, false)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Visit, 0, len(list))
-	for _, r := range list {
-		if r.State == StateCancelled {
-			continue
+	out := []Visit{}
+	q := PageQuery{From: from, To: to, Limit: MaxPageLimit}
+	for {
+		page, err := s.ListPage(ctx, officeID, q)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, s.visit(r))
+		for _, r := range page.Reservations {
+			if r.State != StateCancelled {
+				out = append(out, s.visit(r))
+			}
+		}
+		if len(out) > MaxVisits {
+			return nil, Errorf(Invalid, "the window from %s to %s holds more than %d reservations; ask for a shorter one", from, to, MaxVisits)
+		}
+		if q.PageToken = page.NextPageToken; q.PageToken == "" {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // visit names the person and folds the states into approved and pending.
