@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,8 +223,10 @@ func TestPersonPageWalksEveryOffice(t *testing.T) {
 
 // A token is good for the listing it came from only.
 func TestPageTokensAreBoundToTheirQuery(t *testing.T) {
-	t.Parallel()
-	s, _ := newReservations(t)
+	pagingBackends(t, testPageTokensAreBound)
+}
+
+func testPageTokensAreBound(t *testing.T, s *moffman.Reservations) {
 	ctx := context.Background()
 	fillOffice(t, s, "prague", 6, "a@acme.com")
 	fillOffice(t, s, "brno", 6, "a@acme.com")
@@ -449,5 +452,64 @@ func TestVisitsAreBounded(t *testing.T) {
 	// A shorter window is served.
 	if _, err := s.Attendance(ctx, "prague", "2026-01-01", "2026-02-01"); err != nil {
 		t.Errorf("a month: %v", err)
+	}
+}
+
+// offsetCalendar hands out page tokens that are bare offsets, bound to
+// nothing, as a backend may: the core's own binding is then all that
+// keeps a token to its listing.
+type offsetCalendar struct{ moffman.Calendar }
+
+func (c offsetCalendar) List(ctx context.Context, id string, q moffman.ListQuery) (moffman.EventPage, error) {
+	off := 0
+	if q.PageToken != "" {
+		var err error
+		if off, err = strconv.Atoi(q.PageToken); err != nil {
+			return moffman.EventPage{}, moffman.Errorf(moffman.Invalid, "bad token")
+		}
+	}
+	size := q.MaxResults
+	q.PageToken, q.MaxResults = "", 2500
+	all, _, err := moffman.ListAll(ctx, c.Calendar, id, q)
+	if err != nil {
+		return moffman.EventPage{}, err
+	}
+	var page moffman.EventPage
+	if off < len(all) {
+		page.Events = all[off:min(off+size, len(all))]
+	}
+	if off+size < len(all) {
+		page.NextPageToken = strconv.Itoa(off + size)
+	}
+	return page, nil
+}
+
+func TestPageTokensAreBoundByTheCore(t *testing.T) {
+	t.Parallel()
+	s, store := newReservations(t)
+	s.Calendar = offsetCalendar{store}
+	ctx := context.Background()
+	fillOffice(t, s, "prague", 6, "a@acme.com")
+	fillOffice(t, s, "brno", 6, "a@acme.com")
+	q := moffman.PageQuery{From: "2026-03-01", To: "2026-04-01", Limit: 2}
+	first, err := s.ListPage(ctx, "prague", q)
+	if err != nil || first.NextPageToken == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	q.PageToken = first.NextPageToken
+	if page, err := s.ListPage(ctx, "prague", q); err != nil || len(page.Reservations) != 2 {
+		t.Fatalf("second page: %+v, %v", page, err)
+	}
+	for name, c := range map[string]struct {
+		office string
+		q      moffman.PageQuery
+	}{
+		"another office":    {"brno", q},
+		"another window":    {"prague", moffman.PageQuery{From: q.From, To: "2026-03-20", PageToken: q.PageToken}},
+		"include_cancelled": {"prague", moffman.PageQuery{From: q.From, To: q.To, IncludeCancelled: true, PageToken: q.PageToken}},
+	} {
+		if _, err := s.ListPage(ctx, c.office, c.q); !moffman.IsCode(err, moffman.Invalid) || !strings.Contains(moffman.ErrorMessage(err), "page_token") {
+			t.Errorf("%s: %v, want invalid naming page_token", name, err)
+		}
 	}
 }
