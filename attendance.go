@@ -68,8 +68,8 @@ func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([
 				out = append(out, s.visit(r))
 			}
 		}
-		if len(out) > MaxVisits {
-			return nil, Errorf(Invalid, "the window from %s to %s holds more than %d reservations; ask for a shorter one", from, to, MaxVisits)
+		if limit := cmp.Or(s.visitLimit, MaxVisits); len(out) > limit {
+			return nil, Errorf(Invalid, "the window from %s to %s holds more than %d reservations; ask for a shorter one", from, to, limit)
 		}
 		if q.PageToken = page.NextPageToken; q.PageToken == "" {
 			return out, nil

@@ -416,15 +416,17 @@ func eventIDs(evs []moffman.Event) string {
 	return strings.Join(out, ",")
 }
 
-// The "who's in" views hold at most MaxVisits reservations: a window
+// The "who's in" views hold a bounded number of reservations: a window
 // with more is refused with a message, and one with exactly that many is
 // served whole, across calendar pages.
 func TestVisitsAreBounded(t *testing.T) {
 	t.Parallel()
 	s, store := newReservations(t)
+	const limit = 2600 // more than a calendar page (2,500)
+	moffman.SetVisitLimit(s, limit)
 	ctx := context.Background()
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range moffman.MaxVisits {
+	for i := range limit {
 		start := day.AddDate(0, 0, i%300)
 		_, err := store.Insert(ctx, pragueCal, moffman.Event{
 			ID: fmt.Sprintf("ev%08d", i), Summary: "Someone", ColorID: "5",
@@ -436,15 +438,15 @@ func TestVisitsAreBounded(t *testing.T) {
 		}
 	}
 	visits, err := s.Visits(ctx, "prague", "2026-01-01", "2027-01-01")
-	if err != nil || len(visits) != moffman.MaxVisits {
-		t.Fatalf("%d visits, %v; want %d", len(visits), err, moffman.MaxVisits)
+	if err != nil || len(visits) != limit {
+		t.Fatalf("%d visits, %v; want %d", len(visits), err, limit)
 	}
 	if _, err := store.Insert(ctx, pragueCal, moffman.Event{ID: "onemore1", Summary: "One more", Start: "2026-06-01", End: "2026-06-02"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Visits(ctx, "prague", "2026-01-01", "2027-01-01")
 	if !moffman.IsCode(err, moffman.Invalid) || !strings.Contains(moffman.ErrorMessage(err), "shorter") {
-		t.Errorf("one more than MaxVisits: %v, want invalid asking for a shorter window", err)
+		t.Errorf("one more than the limit: %v, want invalid asking for a shorter window", err)
 	}
 	if _, err := s.Attendance(ctx, "prague", "2026-01-01", "2027-01-01"); !moffman.IsCode(err, moffman.Invalid) {
 		t.Errorf("attendance of the same window: %v, want invalid", err)

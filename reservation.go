@@ -64,6 +64,8 @@ type Reservations struct {
 	Logger  *slog.Logger
 	// Notifier records reservation.* notifications; nil: none (notify.go).
 	Notifier Notifier
+
+	visitLimit int // 0: MaxVisits; tests set less (export_test.go)
 }
 
 // Validate checks a request's fields; the error names the first bad field.
