@@ -13,6 +13,10 @@ import (
 // office, so an unbounded window would be an unbounded amount of work.
 const MaxWindowDays = 366
 
+// MaxVisits bounds the reservations those views (attendance, the feed,
+// the page) hold in memory at once; a window that holds more is refused.
+const MaxVisits = 20_000
+
 // Visit is a reservation as "who's in" shows it: a person expected in an
 // office for [Start, End). Manual events not yet processed count as
 // pending: they are waiting for approval.
@@ -48,23 +52,30 @@ type Attendance struct {
 var viewWindow = WindowRule{MaxDays: MaxWindowDays}
 
 // Visits returns the reservations of an office overlapping [from, to),
-// cancelled ones left out.
+// cancelled ones left out: at most MaxVisits, else Invalid.
 func (s *Reservations) Visits(ctx context.Context, officeID, from, to string) ([]Visit, error) {
 	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
 		return nil, err
 	}
-	list, err := s.List(ctx, officeID, from, to, false)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Visit, 0, len(list))
-	for _, r := range list {
-		if r.State == StateCancelled {
-			continue
+	out := []Visit{}
+	q := PageQuery{From: from, To: to, Limit: MaxPageLimit}
+	for {
+		page, err := s.ListPage(ctx, officeID, q)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, s.visit(r))
+		for _, r := range page.Reservations {
+			if r.State != StateCancelled {
+				out = append(out, s.visit(r))
+			}
+		}
+		if limit := cmp.Or(s.visitLimit, MaxVisits); len(out) > limit {
+			return nil, Errorf(Invalid, "the window from %s to %s holds more than %d reservations; ask for a shorter one", from, to, limit)
+		}
+		if q.PageToken = page.NextPageToken; q.PageToken == "" {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // visit names the person and folds the states into approved and pending.
@@ -145,35 +156,6 @@ func (s *Reservations) Attendance(ctx context.Context, officeID, from, to string
 		})
 		out.Days[i] = day
 	}
-	return out, nil
-}
-
-// PersonReservations returns the reservations of one person in every
-// office overlapping [from, to), found by e-mail (case-insensitive), sorted
-// by start date and office. It fails when any office cannot be read: a
-// list silently missing an office would look complete.
-func (s *Reservations) PersonReservations(ctx context.Context, email, from, to string, includeCancelled bool) ([]Reservation, error) {
-	if err := CheckEmail("email", email); err != nil {
-		return nil, err
-	}
-	if _, _, err := ParseWindow(from, to, viewWindow); err != nil {
-		return nil, err
-	}
-	out := []Reservation{}
-	for _, o := range s.Directory.Offices() {
-		list, err := s.List(ctx, o.Name, from, to, includeCancelled)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range list {
-			if strings.EqualFold(r.UserEmail, email) {
-				out = append(out, r)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b Reservation) int {
-		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.OfficeID, b.OfficeID), cmp.Compare(a.ID, b.ID))
-	})
 	return out, nil
 }
 

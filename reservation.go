@@ -76,6 +76,8 @@ type Reservations struct {
 	RoomFreed func(officeID string)
 
 	lockInit sync.Once
+
+	visitLimit int // 0: MaxVisits; tests set less (export_test.go)
 }
 
 // Validate checks a request's fields; the error names the first bad field.

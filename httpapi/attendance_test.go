@@ -89,13 +89,14 @@ func TestPersonReservationsEndpoint(t *testing.T) {
 	if status != 200 || len(list) != 2 {
 		t.Fatalf("person: %d %v", status, body)
 	}
-	// The same JSON as the office listing and the POST answer.
-	if !reflect.DeepEqual(list[0], p) || !reflect.DeepEqual(list[1], b) {
-		t.Errorf("reservations:\n got %v\nwant %v and %v", list, p, b)
+	// The same JSON as the office listing and the POST answer; office by
+	// office (by name), then by start.
+	if !reflect.DeepEqual(list[0], b) || !reflect.DeepEqual(list[1], p) {
+		t.Errorf("reservations:\n got %v\nwant %v and %v", list, b, p)
 	}
 	_, office := e.do("GET", "/api/v1/offices/brno/reservations?from=2026-11-30&to=2026-12-07", "")
-	if !reflect.DeepEqual(office["reservations"].([]any)[0], list[1]) {
-		t.Errorf("person JSON %v differs from the office listing %v", list[1], office["reservations"])
+	if !reflect.DeepEqual(office["reservations"].([]any)[0], list[0]) {
+		t.Errorf("person JSON %v differs from the office listing %v", list[0], office["reservations"])
 	}
 
 	if status, body := e.do("GET", "/api/v1/people/nobody@acme.com/reservations?from=2026-11-30&to=2026-12-07", ""); status != 200 || body["reservations"] == nil {

@@ -38,7 +38,11 @@ func (s *Server) getFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := []byte(feedICS(officeID, visits))
+	var buf bytes.Buffer
+	if err := writeFeed(&buf, officeID, visits); err != nil {
+		return err
+	}
+	body := buf.Bytes()
 	sum := sha256.Sum256(body)
 	h := w.Header()
 	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
@@ -56,10 +60,13 @@ func (s *Server) feedWindow() moffman.WindowRule {
 	return moffman.WindowRule{Fill: 7 * (feedWeeksBack + feedWeeksAhead), Back: 7 * feedWeeksBack, Today: s.now()}
 }
 
-// feedICS renders visits as an iCalendar (RFC 5545) object: all-day events
-// whose UIDs and stamps depend on the events only, so an unchanged office
-// gives the same bytes and the same ETag.
-func feedICS(officeID string, visits []moffman.Visit) string {
+// writeFeed renders visits as an iCalendar (RFC 5545) object: all-day
+// events whose UIDs and stamps depend on the events only, so an unchanged
+// office gives the same bytes and the same ETag. Each event is built and
+// serialized on its own, so that memory holds the visits and the bytes,
+// not a parsed calendar of every event besides (moffman.MaxVisits bounds
+// the visits).
+func writeFeed(w *bytes.Buffer, officeID string, visits []moffman.Visit) error {
 	visits = slices.Clone(visits)
 	slices.SortFunc(visits, func(a, b moffman.Visit) int {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.ID, b.ID))
@@ -70,13 +77,19 @@ func feedICS(officeID string, visits []moffman.Visit) string {
 	cal.SetXWRCalName("Who's in: " + officeID)
 	cal.SetRefreshInterval("PT1H")
 	cal.SetXPublishedTTL("PT1H")
+	// The calendar without events is its properties and the end line:
+	// the events go in between.
+	const end = "END:VCALENDAR\r\n"
+	head := cal.Serialize(ics.WithNewLineWindows)
+	w.WriteString(strings.TrimSuffix(head, end))
+	format := &ics.SerializationConfiguration{MaxLength: 75, PropertyMaxLength: 75, NewLine: "\r\n"}
 	for _, v := range visits {
 		start, err1 := time.Parse(moffman.DateLayout, v.Start)
 		end, err2 := time.Parse(moffman.DateLayout, v.End)
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		ev := cal.AddEvent(v.ID + "@moffman")
+		ev := ics.NewEvent(v.ID + "@moffman")
 		ev.SetDtStampTime(cmp.Or(v.Updated, v.Created, start))
 		ev.SetAllDayStartAt(start)
 		ev.SetAllDayEndAt(end)
@@ -88,8 +101,12 @@ func feedICS(officeID string, visits []moffman.Visit) string {
 		ev.SetStatus(status)
 		// Someone else's office day must not make the subscriber busy.
 		ev.SetTimeTransparency(ics.TransparencyTransparent)
+		if err := ev.SerializeTo(w, format); err != nil {
+			return moffman.WrapError(moffman.Internal, err, "feed: event %s", v.ID)
+		}
 	}
-	return cal.Serialize(ics.WithNewLineWindows)
+	w.WriteString(end)
+	return nil
 }
 
 // oneLine replaces control characters, which iCalendar TEXT cannot hold

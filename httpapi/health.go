@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// RequestObserver records each request for metrics.
+// RequestObserver records each request for metrics. Status 0 is an
+// answer that was cut: its write failed or came after the write timeout.
 type RequestObserver interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 }

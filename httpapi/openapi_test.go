@@ -616,6 +616,25 @@ func TestOpenAPIConformance(t *testing.T) {
 		}
 	}
 	c.do(ok("GET", "/api/v1/offices/prague/reservations?"+window+"&include_cancelled=true", "reader", ""))
+	// Pages: a page with next_page_token, the next one with the token, and
+	// the offices likewise; bad limits and tokens answer 400.
+	var page struct {
+		Next string `json:"next_page_token"`
+	}
+	for _, list := range []string{"/api/v1/offices/prague/reservations?" + window + "&", "/api/v1/people/user@acme.com/reservations?" + window + "&", "/api/v1/offices?"} {
+		_, raw = c.do(ok("GET", list+"limit=1", "reader", ""))
+		if err := json.Unmarshal(raw, &page); err != nil || page.Next == "" {
+			t.Errorf("GET %slimit=1: no next_page_token in %s", list, raw)
+		}
+		c.do(ok("GET", list+"limit=2500&page_token="+url.QueryEscape(page.Next), "reader", ""))
+		c.do(exchange{method: "GET", target: list + "limit=0", token: "reader", status: 400, docRejects: true})
+		c.do(exchange{method: "GET", target: list + "limit=2501", token: "reader", status: 400, docRejects: true})
+		c.do(exchange{method: "GET", target: list + "limit=ten", token: "reader", status: 400, docRejects: true})
+		c.do(exchange{method: "GET", target: list + "page_token=garbage", token: "reader", status: 400})
+	}
+	_, raw = c.do(ok("GET", "/api/v1/offices/prague/reservations?"+window+"&limit=1", "reader", ""))
+	_ = json.Unmarshal(raw, &page)
+	c.do(exchange{method: "GET", target: "/api/v1/offices/brno/reservations?" + window + "&page_token=" + url.QueryEscape(page.Next), token: "reader", status: 400})
 	c.do(ok("GET", "/api/v1/offices/prague/reservations/"+vectorID, "reader", ""))
 	c.do(ok("GET", "/api/v1/offices/prague/reservations/"+pythonID, "reader", ""))
 	c.do(ok("GET", "/api/v1/offices/prague/reservations/manual0event", "reader", ""))

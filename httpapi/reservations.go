@@ -151,20 +151,34 @@ func (s *Server) getOffices(w http.ResponseWriter, r *http.Request) error {
 		CalendarID string `json:"calendar_id"`
 		Capacity   *int   `json:"capacity,omitempty"` // left out: unlimited
 	}
-	offices := s.Directory.Offices()
+	q := r.URL.Query()
+	limit, err := moffman.ParseLimit(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	offices, next, err := moffman.PageOffices(s.Directory.Offices(), limit, q.Get("page_token"))
+	if err != nil {
+		return err
+	}
 	out := make([]officeJSON, 0, len(offices))
 	for _, o := range offices {
 		out = append(out, officeJSON{OfficeID: o.Name, CalendarID: o.CalendarID, Capacity: o.Capacity})
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"offices": out})
+	body := map[string]any{"offices": out}
+	if next != "" {
+		body["next_page_token"] = next
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
-// listing is a core call that finds reservations by a path value (an
-// office, a person) in a window: Reservations.List or PersonReservations.
-type listing func(res *moffman.Reservations, ctx context.Context, key, from, to string, includeCancelled bool) ([]moffman.Reservation, error)
+// listing is a core call that pages through reservations found by a path
+// value (an office, a person): Reservations.ListPage or PersonPage.
+type listing func(res *moffman.Reservations, ctx context.Context, key string, q moffman.PageQuery) (moffman.ReservationPage, error)
 
-// listReservations answers what list finds for the path value named key,
-// in the window and with the include_cancelled of the query.
+// listReservations answers one page of what list finds for the path value
+// named key, with the window, include_cancelled, limit and page_token of
+// the query. The answer is {"reservations": [...]}, as before paging,
+// with "next_page_token" added when more follows.
 func (s *Server) listReservations(key string, list listing) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
@@ -172,21 +186,27 @@ func (s *Server) listReservations(key string, list listing) handlerFunc {
 		if err != nil {
 			return err
 		}
-		found, err := list(s.Reservations, r.Context(), r.PathValue(key), q.Get("from"), q.Get("to"), includeCancelled)
+		limit, err := moffman.ParseLimit(q.Get("limit"))
 		if err != nil {
 			return err
 		}
-		return writeReservations(w, found)
+		page, err := list(s.Reservations, r.Context(), r.PathValue(key), moffman.PageQuery{
+			From: q.Get("from"), To: q.Get("to"), IncludeCancelled: includeCancelled,
+			Limit: limit, PageToken: q.Get("page_token"),
+		})
+		if err != nil {
+			return err
+		}
+		out := make([]reservationJSON, 0, len(page.Reservations))
+		for _, res := range page.Reservations {
+			out = append(out, toJSON(res))
+		}
+		body := map[string]any{"reservations": out}
+		if page.NextPageToken != "" {
+			body["next_page_token"] = page.NextPageToken
+		}
+		return writeJSON(w, http.StatusOK, body)
 	}
-}
-
-// writeReservations answers a list of reservations.
-func writeReservations(w http.ResponseWriter, list []moffman.Reservation) error {
-	out := make([]reservationJSON, 0, len(list))
-	for _, res := range list {
-		out = append(out, toJSON(res))
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"reservations": out})
 }
 
 func boolParam(v, name string) (bool, error) {

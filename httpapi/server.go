@@ -46,6 +46,10 @@ type Server struct {
 	// Proxies says whose X-Forwarded-* headers to believe; the zero
 	// value believes nobody's.
 	Proxies forwarded.Policy
+	// WriteTimeout is the http.Server's: an answer still being written
+	// then is cut by the server, so the request log counts it as failed.
+	// 0: no timeout.
+	WriteTimeout time.Duration
 }
 
 // Handler returns the routes of the table (see routes) wrapped in request
@@ -99,10 +103,12 @@ func (s *Server) now() time.Time {
 	return s.Now()
 }
 
-// statusRecorder remembers the status a handler wrote, for the request log.
+// statusRecorder remembers the status a handler wrote, and whether
+// writing the answer failed, for the request log.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status   int
+	writeErr error
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -116,10 +122,30 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	if err != nil && r.writeErr == nil {
+		r.writeErr = err
+	}
+	return n, err
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// cut tells why the client did not get the whole answer, "" when it may
+// have. A write error is one (the client went away, or the deadline
+// passed with a large answer); so is a handler that returns after the
+// write timeout: net/http set the connection's write deadline just before
+// calling it, and the buffered rest of the answer, written after the
+// handler returns, fails without anyone seeing the error.
+func (s *Server) cut(rec *statusRecorder, elapsed time.Duration) string {
+	switch {
+	case rec.writeErr != nil:
+		return "writing the answer failed: " + rec.writeErr.Error()
+	case s.WriteTimeout > 0 && elapsed >= s.WriteTimeout:
+		return "the answer took longer than the write timeout (" + s.WriteTimeout.String() + ") and was cut"
+	}
+	return ""
+}
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -128,22 +154,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		ctx, tokenName := auth.WithTokenNote(r.Context())
 		r = r.WithContext(ctx)
 		next.ServeHTTP(rec, r) // the mux sets r.Pattern on this request
+		elapsed := time.Since(start)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
+		}
+		// A cut answer is a failure whatever status its header said: it
+		// is logged and counted with status 0, never as the 200 it began.
+		status, level, msg := rec.status, slog.LevelInfo, "request"
+		cut := s.cut(rec, elapsed)
+		if cut != "" {
+			status, level, msg = 0, slog.LevelError, "request failed"
 		}
 		attrs := []slog.Attr{
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", status),
+			slog.Duration("duration", elapsed),
+		}
+		if cut != "" {
+			attrs = append(attrs, slog.Int("written_status", rec.status), slog.String("error", cut))
 		}
 		if name := tokenName(); name != "" {
 			attrs = append(attrs, slog.String("token", name))
 		}
 		attrs = append(attrs, slog.String("client", forwarded.From(r).Client))
 		if s.Observer != nil {
-			s.Observer.ObserveRequest(r.Pattern, r.Method, rec.status, time.Since(start))
+			s.Observer.ObserveRequest(r.Pattern, r.Method, status, elapsed)
 		}
-		s.logger().LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		s.logger().LogAttrs(r.Context(), level, msg, attrs...)
 	})
 }

@@ -388,11 +388,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{s.w, &s.eventExists, `SELECT 1 FROM events WHERE calendar_id = ? AND id = ?`},
 		{s.r, &s.getEvent, `SELECT ` + eventCols + ` FROM events WHERE calendar_id = ? AND id = ?`},
 		{s.r, &s.maxSeq, `SELECT IFNULL(MAX(seq), 0) FROM events WHERE calendar_id = ?`},
-		{s.r, &s.listWindow, `SELECT ` + eventCols + ` FROM events
-			WHERE calendar_id = ?1 AND start_date < ?2 AND end_date > ?3 AND (?4 OR status = 'confirmed')
-			AND start_date >= IFNULL(date(?3, '-' || (SELECT max_days FROM calendars WHERE id = ?1) || ' days'), '')
-			AND (start_date, id) > (?5, ?6)
-			ORDER BY start_date, id LIMIT ?7`},
+		{s.r, &s.listWindow, listWindowQuery},
 		{s.r, &s.listChanges, `SELECT ` + eventCols + ` FROM events
 			WHERE calendar_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`},
 	} {
@@ -404,6 +400,21 @@ func (s *Store) prepare(ctx context.Context) error {
 	}
 	return nil
 }
+
+// listWindowQuery lists a window page. The scan starts after the later
+// of the page cursor (?5, ?6) and the earliest start that can still
+// overlap the window: its start less the calendar's longest event, L.
+// Ids are never empty, so "start >= L" is the row value (L, empty id).
+// One row-value bound lets SQLite seek the index there; with two bounds
+// it takes the window's and filters its way to the cursor, so that a deep
+// page costs every page before it.
+const listWindowQuery = `SELECT ` + eventCols + ` FROM events
+	WHERE calendar_id = ?1 AND start_date < ?2 AND end_date > ?3 AND (?4 OR status = 'confirmed')
+	AND (start_date, id) > (
+		MAX(?5, IFNULL(date(?3, '-' || (SELECT max_days FROM calendars WHERE id = ?1) || ' days'), '')),
+		CASE WHEN ?5 >= IFNULL(date(?3, '-' || (SELECT max_days FROM calendars WHERE id = ?1) || ' days'), '')
+			THEN ?6 ELSE '' END)
+	ORDER BY start_date, id LIMIT ?7`
 
 // Close closes the database. Writes already queued are committed first;
 // later ones fail (Unavailable).

@@ -142,6 +142,7 @@ var scenarios = []scenario{
 	{"ingest-embedded", ingestEmbedded, true},
 	{"ingest-google", ingestGoogle, false},
 	{"read", readScenario, true},
+	{"read-paged", readPagedScenario, false},
 	{"manual-sync", manualSyncScenario, false},
 	{"soak", soakScenario, false},
 	{"ingest-postgres", ingestPostgres, false},

@@ -52,6 +52,10 @@ func newApp(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts b
 	return a, nil
 }
 
+// writeTimeout bounds writing an answer; the request log counts an
+// answer cut by it as failed (httpapi.Server.WriteTimeout).
+const writeTimeout = 60 * time.Second
+
 // wire builds the core's services on the backend, measured, and the HTTP
 // server in front of them.
 func (a *app) wire(mets *metrics.Metrics) error {
@@ -119,11 +123,12 @@ func (a *app) wire(mets *metrics.Metrics) error {
 	}
 	// The "who's in" page at / reads the same services and accepts the same tokens.
 	api.Web = &web.Handler{Directory: directory, Reservations: reservations, Auth: api.Auth, Logger: logger, PublicURL: publicURL(cfg)}
+	api.WriteTimeout = writeTimeout
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
