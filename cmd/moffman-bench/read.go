@@ -97,6 +97,28 @@ func answerSizes(ctx context.Context, r *Report, client *http.Client, base strin
 
 // readScenario measures list queries (and the attendance route, when the
 // server has it) over a store of 100,000 events.
+// seededServer starts moffman on a store seeded directly with events
+// spread over offices, and reports the seeding time and the idle RSS.
+func (e *env) seededServer(ctx context.Context, r *Report, scenario string, offices []office, events int) (*server, error) {
+	dir, err := e.scenarioDir(scenario)
+	if err != nil {
+		return nil, err
+	}
+	e.logf("seeding %d events into the store", events)
+	t := time.Now()
+	if err := seedStore(ctx, filepath.Join(dir, "moffman.db"), offices, events); err != nil {
+		return nil, err
+	}
+	r.fact("seeding the store directly (sqlite.Open + Insert)", time.Since(t).Seconds(), "s")
+	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offices})
+	if err != nil {
+		return nil, err
+	}
+	time.Sleep(300 * time.Millisecond)
+	r.fact("server RSS idle (after start)", mb(srv.mem.RSS()), "MB")
+	return srv, nil
+}
+
 func readScenario(ctx context.Context, e *env, r *Report) error {
 	dur, clients := e.pick(1500*time.Millisecond, 10*time.Second), e.clients()
 	events := 100_000
@@ -110,23 +132,12 @@ func readScenario(ctx context.Context, e *env, r *Report) error {
 	base := e.opt.target
 	if base == "" {
 		r.Settings = fmt.Sprintf("%s per query, %d clients, %d events in 10 offices over 2026", dur, clients, events)
-		dir, err := e.scenarioDir("read")
-		if err != nil {
-			return err
-		}
-		e.logf("seeding %d events into the store", events)
-		t := time.Now()
-		if err := seedStore(ctx, filepath.Join(dir, "moffman.db"), offices, events); err != nil {
-			return err
-		}
-		r.fact("seeding the store directly (sqlite.Open + Insert)", time.Since(t).Seconds(), "s")
-		if srv, err = e.launch(ctx, serviceConfig{Dir: dir, Offices: offices}); err != nil {
+		var err error
+		if srv, err = e.seededServer(ctx, r, "read", offices, events); err != nil {
 			return err
 		}
 		defer func() { srv.kill() }()
 		base = srv.base
-		time.Sleep(300 * time.Millisecond)
-		r.fact("server RSS idle (after start)", mb(srv.mem.RSS()), "MB")
 	} else {
 		r.Settings = fmt.Sprintf("%s per query, %d clients, against %s (its own data)", dur, clients, base)
 		var err error

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"time"
 )
@@ -31,23 +30,11 @@ func readPagedScenario(ctx context.Context, e *env, r *Report) error {
 	defer client.CloseIdleConnections()
 	offices := benchOffices(1, "bench.local")
 	r.Settings = fmt.Sprintf("%d events in one office over 2026, pages of %d, 1 client", events, pagedLimit)
-	dir, err := e.scenarioDir("read-paged")
-	if err != nil {
-		return err
-	}
-	e.logf("seeding %d events into the store", events)
-	t := time.Now()
-	if err := seedStore(ctx, filepath.Join(dir, "moffman.db"), offices, events); err != nil {
-		return err
-	}
-	r.fact("seeding the store directly (sqlite.Open + Insert)", time.Since(t).Seconds(), "s")
-	srv, err := e.launch(ctx, serviceConfig{Dir: dir, Offices: offices})
+	srv, err := e.seededServer(ctx, r, "read-paged", offices, events)
 	if err != nil {
 		return err
 	}
 	defer func() { srv.kill() }()
-	time.Sleep(300 * time.Millisecond)
-	r.fact("server RSS idle (after start)", mb(srv.mem.RSS()), "MB")
 
 	list := fmt.Sprintf("%s/api/v1/offices/%s/reservations?from=0001-01-01&to=9999-12-31&limit=%d", srv.base, url.PathEscape(offices[0].Name), pagedLimit)
 	type page struct {
@@ -91,7 +78,7 @@ func readPagedScenario(ctx context.Context, e *env, r *Report) error {
 	seen := make(map[string]bool, events)
 	var lastStart, lastID string
 	pages, inOrder, slowest := 0, true, time.Duration(0)
-	t = time.Now()
+	t := time.Now()
 	for u := list; ; {
 		p, took, err := get(u)
 		if err != nil {
