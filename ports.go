@@ -252,5 +252,5 @@ type JobStats struct {
 	Oldest        time.Time // of the Pending ones; zero when Pending is 0
 	Waitlisted    int       // at StepWaitlisted: waiting for a desk
 	LastError     string    // the error stored last on any unfinished job
-	NeedsOperator []Job // waiting for an operator's retry, oldest first
+	NeedsOperator []Job     // waiting for an operator's retry, oldest first
 }
