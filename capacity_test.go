@@ -447,3 +447,35 @@ func TestWaitlistDoesNotRevivePastDays(t *testing.T) {
 		}
 	})
 }
+
+// A closure lifted in the configuration takes effect at a restart: the
+// office has no capacity, so it is no longer limited, and its first sync
+// run gives the waitlisted event its desk and its one form at once, not
+// at the job's own re-check hours later.
+func TestWaitlistRecheckedAtStartAfterLastClosureLifted(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		closure := moffman.Closure{Office: "prague", From: monday, To: "2026-12-01", Reason: "inventory"}
+		e := newCapacityEnv(t, backend, nil, closure)
+		ctx := context.Background()
+		ev := e.manualAt(jan, monday, "2026-12-02")
+		e.m.RunOnce(ctx)
+		e.wantWaitlisted(ev.ID)
+
+		// The restart: the closure is gone from the configuration, and a
+		// new sync runs over the same store and calendar.
+		e.dir.SetDynamic(moffman.DirectoryLists{ManualUsers: []moffman.Person{{Email: eva, FirstName: "Eva", LastName: "Dvořák"}}})
+		e.clock.add(time.Minute) // well before the job's own re-check
+		restarted := e.sync()
+		restarted.Reservations, restarted.Colors.Waitlisted = e.res, "8"
+		restarted.RunOnce(ctx)
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms(jan); n != 1 {
+			t.Errorf("%d forms, want 1", n)
+		}
+		restarted.RunOnce(ctx)
+		if n := e.forms(jan); n != 1 {
+			t.Errorf("%d forms after another run, want 1", n)
+		}
+	})
+}
