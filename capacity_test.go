@@ -447,3 +447,81 @@ func TestWaitlistDoesNotRevivePastDays(t *testing.T) {
 		}
 	})
 }
+
+// A closure lifted in the configuration takes effect at a restart: the
+// office has no capacity, so it is no longer limited, and its first sync
+// run gives the waitlisted event its desk and its one form at once, not
+// at the job's own re-check hours later.
+func TestWaitlistRecheckedAtStartAfterLastClosureLifted(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		closure := moffman.Closure{Office: "prague", From: monday, To: "2026-12-01", Reason: "inventory"}
+		e := newCapacityEnv(t, backend, nil, closure)
+		ctx := context.Background()
+		ev := e.manualAt(jan, monday, "2026-12-02")
+		e.m.RunOnce(ctx)
+		e.wantWaitlisted(ev.ID)
+
+		// The restart: the closure is gone from the configuration, and a
+		// new sync runs over the same store and calendar.
+		e.dir.SetDynamic(moffman.DirectoryLists{ManualUsers: []moffman.Person{{Email: eva, FirstName: "Eva", LastName: "Dvořák"}}})
+		e.clock.add(time.Minute) // well before the job's own re-check
+		restarted := e.sync()
+		restarted.Reservations, restarted.Colors.Waitlisted = e.res, "8"
+		restarted.RunOnce(ctx)
+		e.wantApproved(cal, ev.ID)
+		if n := e.forms(jan); n != 1 {
+			t.Errorf("%d forms, want 1", n)
+		}
+		restarted.RunOnce(ctx)
+		if n := e.forms(jan); n != 1 {
+			t.Errorf("%d forms after another run, want 1", n)
+		}
+	})
+}
+
+// A manual user removed while their event holds a desk, its form not yet
+// out, gives the desk back: the marker goes, the waitlist takes the desk
+// with one form, and the removed user's event gets none.
+func TestRemovedManualUserGivesTheDeskBack(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newCapacityEnv(t, backend, desks(1))
+		ctx := context.Background()
+		e.manualEnv.forms.setDown(true)
+		held := e.manualAt(eva, monday, "2026-12-01")
+		e.m.RunOnce(ctx)
+		if ev := e.get(cal, held.ID); ev.Private[moffman.PropDesk] != moffman.DeskHeld || ev.State() == moffman.StateApproved {
+			t.Fatalf("eva's event %+v, want a desk held and not approved (Byroapi is down)", ev)
+		}
+		waiting := e.manualAt(petr, monday, "2026-12-01")
+		e.m.RunOnce(ctx)
+		e.wantWaitlisted(waiting.ID)
+
+		// Eva is no longer a manual user; Byroapi is back.
+		e.dir.SetDynamic(moffman.DirectoryLists{ManualUsers: []moffman.Person{{Email: petr, FirstName: "Petr", LastName: "Malý"}}})
+		e.manualEnv.forms.setDown(false)
+		e.clock.add(10 * time.Minute) // past the form step's backoff
+		if _, err := e.m.ProcessDueJobs(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ev := e.get(cal, held.ID)
+		if _, ok := ev.Private[moffman.PropDesk]; ok || ev.State() != moffman.StateManual {
+			t.Errorf("eva's event after her removal %+v, want no desk marker and still manual", ev)
+		}
+		if job, err := e.store.Job(ctx, cal, held.ID); err != nil || job.Step != moffman.StepDropped {
+			t.Errorf("eva's job %+v (%v), want dropped", job, err)
+		}
+		if err := e.m.RecheckWaitlists(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.wantState(waiting.ID, moffman.StateApproved)
+		if e.forms(eva) != 0 || e.forms(petr) != 1 {
+			t.Errorf("forms: eva %d, petr %d; want 0 and 1", e.forms(eva), e.forms(petr))
+		}
+		// The day's one desk is petr's now.
+		if _, err := e.approve("Carl Green", monday, "2026-12-01"); !slices.Equal(fullDates(t, err), []string{monday}) {
+			t.Errorf("approval after the desk went to the waitlist: %v", err)
+		}
+	})
+}

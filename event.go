@@ -53,13 +53,16 @@ type Event struct {
 }
 
 // EventPatch changes some fields of an event; nil fields stay as they are and
-// Private merges key by key, as Google's events.patch does.
+// Private merges key by key, as Google's events.patch does. DropPrivate
+// names private properties to remove (Google: a null value); removing one
+// the event lacks is harmless.
 type EventPatch struct {
-	Summary *string
-	Start   *string
-	End     *string
-	ColorID *string
-	Private map[string]string
+	Summary     *string
+	Start       *string
+	End         *string
+	ColorID     *string
+	Private     map[string]string
+	DropPrivate []string
 }
 
 // State is what an event means to moffman.
@@ -189,6 +192,11 @@ func ValidatePatch(p EventPatch) error {
 	if p.End != nil {
 		if _, err := ParseDate("end", *p.End); err != nil {
 			return err
+		}
+	}
+	for _, k := range p.DropPrivate {
+		if _, ok := p.Private[k]; ok {
+			return Errorf(Invalid, "private property %q is both set and removed by one patch", k)
 		}
 	}
 	if p.ColorID != nil {

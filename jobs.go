@@ -283,7 +283,7 @@ func (m *ManualSync) deliverForm(ctx context.Context, a *attempt) (outcome, erro
 	if !ok {
 		a.log.WarnContext(ctx, "creator is no longer a manual user; event left alone", "creator", ev.CreatorEmail)
 		a.job.EventUpdated = time.Time{} // detected again, once the creator is a manual user again
-		return creatorNotManual, nil
+		return creatorNotManual, m.releaseDesk(ctx, a)
 	}
 	if out, err := m.takeDesk(ctx, a); out != "" || err != nil {
 		return out, err

@@ -55,8 +55,9 @@ type ManualSync struct {
 	noForm sync.Once
 	anon   sync.Once // names the holder when Holder is ""
 
-	users manualUsers // guarded by runMu
-	wait  waitlist    // offices whose waitlists to check again
+	users   manualUsers // guarded by runMu
+	started bool        // the first run is done; guarded by runMu
+	wait    waitlist    // offices whose waitlists to check again
 }
 
 // OfficeSyncStatus is what the last sync of one office did.
@@ -145,9 +146,13 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 	_ = g.Wait() // every office logs its own error
 	m.saveManualUsers(ctx)
 	// A desk freed in the calendar itself (an event deleted by hand) is
-	// seen here: limited offices check their waitlists on every run.
+	// seen here: limited offices check their waitlists on every run. The
+	// first run also checks every office with waitlisted jobs: one that
+	// is no longer limited (its last closure lifted in the configuration,
+	// then a restart) would otherwise wait for each job's own re-check.
+	waiting := m.waitingAtStart(ctx)
 	for _, o := range m.Directory.Offices() {
-		if m.Reservations != nil && m.Directory.Limited(o) && ctx.Err() == nil {
+		if (waiting[o.Name] || m.Reservations != nil && m.Directory.Limited(o)) && ctx.Err() == nil {
 			if err := m.wakeWaitlist(ctx, o); err != nil && ctx.Err() == nil {
 				m.logger().WarnContext(ctx, "checking the waitlist failed", "office", o.Name, "error", err)
 			}
@@ -161,6 +166,29 @@ func (m *ManualSync) RunOnce(ctx context.Context) {
 	if _, err := m.Store.PruneJobs(ctx, m.now().Add(-keepFinishedJobs)); err != nil && ctx.Err() == nil {
 		m.logger().WarnContext(ctx, "pruning finished jobs failed", "error", err)
 	}
+}
+
+// waitingAtStart returns, on the first run only, the offices with
+// waitlisted jobs. Called with runMu held.
+func (m *ManualSync) waitingAtStart(ctx context.Context) map[string]bool {
+	if m.started {
+		return nil
+	}
+	stats, err := m.Store.JobStats(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.logger().WarnContext(ctx, "reading the waitlisted jobs at start failed; they wait for their own re-check", "error", err)
+		}
+		return nil
+	}
+	m.started = true
+	waiting := make(map[string]bool)
+	for office, st := range stats {
+		if st.Waitlisted > 0 {
+			waiting[office] = true
+		}
+	}
+	return waiting
 }
 
 // resubscribe subscribes an office calendar again when the last attempt

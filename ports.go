@@ -169,7 +169,9 @@ type StateStore interface {
 	PruneJobs(ctx context.Context, finishedBefore time.Time) (int, error)
 
 	// JobStats summarises the unfinished jobs per office, those waiting
-	// for an operator included (counted in Pending and listed).
+	// for an operator included (counted in Pending and listed). Waitlisted
+	// jobs are counted apart (Waitlisted), neither in Pending nor in
+	// Oldest: a long waitlist is no stuck work.
 	JobStats(ctx context.Context) (map[string]JobStats, error)
 
 	// ManualUsers returns the e-mails last stored by SaveManualUsers: the
@@ -246,8 +248,9 @@ func (j Job) Finished() bool { return j.Step == StepDone || j.Step == StepDroppe
 
 // JobStats summarises unfinished jobs.
 type JobStats struct {
-	Pending       int
-	Oldest        time.Time // zero when Pending is 0
-	LastError     string
-	NeedsOperator []Job // waiting for an operator's retry, oldest first
+	Pending       int       // unfinished, waitlisted ones left out
+	Oldest        time.Time // of the Pending ones; zero when Pending is 0
+	Waitlisted    int       // at StepWaitlisted: waiting for a desk
+	LastError     string    // the error stored last on any unfinished job
+	NeedsOperator []Job     // waiting for an operator's retry, oldest first
 }

@@ -145,6 +145,23 @@ func (m *ManualSync) holdDesk(ctx context.Context, a *attempt) (outcome, error) 
 	return deskGiven, nil
 }
 
+// releaseDesk gives back the desk of an event that will not be approved
+// (its creator is no longer a manual user): the marker goes, so the desk
+// is not counted any more, and the office's waitlist may take it.
+func (m *ManualSync) releaseDesk(ctx context.Context, a *attempt) error {
+	if a.ev.Private[PropDesk] != DeskHeld {
+		return nil
+	}
+	ev, err := m.Calendar.Patch(ctx, a.job.CalendarID, a.job.EventID, EventPatch{DropPrivate: []string{PropDesk}})
+	if err != nil {
+		return unreachable(err)
+	}
+	a.ev = ev
+	a.log.InfoContext(ctx, "desk of the manual event given back", "start", ev.Start, "end", ev.End)
+	m.RoomFreed(a.job.OfficeID)
+	return nil
+}
+
 // waitlist is the offices whose waitlists are to be checked again soon.
 type waitlist struct {
 	mu      sync.Mutex

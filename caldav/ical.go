@@ -137,6 +137,11 @@ func apply(ve *ical.Component, p moffman.EventPatch) {
 		prop.Params.Del(ical.ParamValue) // TEXT is the default of X- properties
 		ve.Props.Set(prop)
 	}
+	for _, k := range p.DropPrivate {
+		if name, ok := privateName(k); ok { // a name CalDAV cannot keep was never stored
+			ve.Props.Del(name)
+		}
+	}
 }
 
 // touch records a write: DTSTAMP, LAST-MODIFIED and SEQUENCE one up, so
@@ -270,6 +275,9 @@ func quote(etag string) string {
 // validate checks the fields p sets, as Google checks them; start and end
 // are the dates after the patch.
 func validate(p moffman.EventPatch, start, end string) error {
+	if err := moffman.ValidatePatch(p); err != nil {
+		return err
+	}
 	if err := moffman.ValidateEventDates(start, end); err != nil {
 		return err
 	}

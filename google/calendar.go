@@ -98,6 +98,9 @@ func (c *Calendar) Get(ctx context.Context, calendarID, eventID string) (moffman
 // Patch sends only the fields set in p; Google merges them into the event.
 // Patching is idempotent, so retries are safe.
 func (c *Calendar) Patch(ctx context.Context, calendarID, eventID string, p moffman.EventPatch) (moffman.Event, error) {
+	if err := moffman.ValidatePatch(p); err != nil {
+		return moffman.Event{}, err // what Google would refuse, or could not tell (a key both set and removed)
+	}
 	body := patchBody(p)
 	var got *calendar.Event
 	err := c.call.do(ctx, "events.patch", fmt.Sprintf("event %q in calendar %q", eventID, calendarID),
@@ -295,8 +298,14 @@ func patchBody(p moffman.EventPatch) *calendar.Event {
 			e.ColorId = *p.ColorID
 		}
 	}
-	if len(p.Private) > 0 {
+	if len(p.Private) > 0 || len(p.DropPrivate) > 0 {
 		e.ExtendedProperties = &calendar.EventExtendedProperties{Private: maps.Clone(p.Private)}
+		for _, k := range p.DropPrivate {
+			// A null value removes the property; the map is sent even
+			// when it holds nothing else.
+			e.ExtendedProperties.NullFields = append(e.ExtendedProperties.NullFields, "Private."+k)
+			e.ExtendedProperties.ForceSendFields = []string{"Private"}
+		}
 	}
 	return e
 }

@@ -506,7 +506,7 @@ func newConformanceServer(t *testing.T) (srv *httptest.Server, store *sqlite.Sto
 			{
 				Office: "prague", CalendarID: pragueCal, LastRun: now.Add(-time.Minute), LastDuration: 1500 * time.Millisecond,
 				LastError: "Google Calendar is down", FullSync: true, EventsSeen: 3, ManualDetected: 1, EventsApproved: 7, FormsDelivered: 6,
-				Jobs: moffman.JobStats{Pending: 2, Oldest: now.Add(-90 * time.Second), LastError: "Byroapi refused the form",
+				Jobs: moffman.JobStats{Pending: 2, Oldest: now.Add(-90 * time.Second), Waitlisted: 4, LastError: "Byroapi refused the form",
 					NeedsOperator: []moffman.Job{{OfficeID: "prague", CalendarID: pragueCal, EventID: "waiting0event", Step: moffman.StepNeedsOperator,
 						UnknownOutcomes: 3, LastError: "no answer to 3 form requests", NextAttempt: now, Created: now.Add(-time.Hour)}}},
 			},
@@ -735,7 +735,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Administration and operations.
 	_, raw = c.do(ok("GET", "/api/v1/sync", "admin", ""))
 	if !strings.Contains(string(raw), `"last_run":null`) || !strings.Contains(string(raw), `"oldest_age_seconds":90`) ||
-		!strings.Contains(string(raw), `"needs_operator":1`) || !strings.Contains(string(raw), `"event_id":"waiting0event"`) {
+		!strings.Contains(string(raw), `"needs_operator":1`) || !strings.Contains(string(raw), `"event_id":"waiting0event"`) ||
+		!strings.Contains(string(raw), `"pending":2,"waitlisted":4,`) {
 		t.Errorf("sync status: %s", raw)
 	}
 	retry := "/api/v1/sync/jobs/" + pragueCal + "/"

@@ -29,7 +29,8 @@ type officeSyncJSON struct {
 }
 
 type jobsJSON struct {
-	Pending          int     `json:"pending"` // those waiting for an operator included
+	Pending          int     `json:"pending"`    // those waiting for an operator included, not the waitlisted
+	Waitlisted       int     `json:"waitlisted"` // waiting for a desk
 	NeedsOperator    int     `json:"needs_operator"`
 	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
 	LastError        string  `json:"last_error,omitempty"`
@@ -55,7 +56,7 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) error {
 			LastDurationMS: st.LastDuration.Milliseconds(), LastResult: "never run", LastError: st.LastError,
 			FullSync: st.FullSync, EventsSeen: st.EventsSeen, ManualDetected: st.ManualDetected,
 			EventsApproved: st.EventsApproved, FormsDelivered: st.FormsDelivered,
-			Jobs: jobsJSON{Pending: st.Jobs.Pending, NeedsOperator: len(st.Jobs.NeedsOperator), LastError: st.Jobs.LastError},
+			Jobs: jobsJSON{Pending: st.Jobs.Pending, Waitlisted: st.Jobs.Waitlisted, NeedsOperator: len(st.Jobs.NeedsOperator), LastError: st.Jobs.LastError},
 		}
 		if !st.LastRun.IsZero() {
 			run := st.LastRun.UTC()

@@ -119,17 +119,19 @@ var (
 	syncForms = prometheus.NewDesc("moffman_manual_forms_delivered_total",
 		"Approval forms delivered since start.", []string{"office"}, nil)
 	jobsPending = prometheus.NewDesc("moffman_jobs_pending",
-		"Manual-event jobs not finished yet.", []string{"office"}, nil)
+		"Manual-event jobs not finished yet, the waitlisted ones left out.", []string{"office"}, nil)
+	jobsWaitlisted = prometheus.NewDesc("moffman_jobs_waitlisted",
+		"Manual-event jobs waiting for a desk in a full office (no form sent yet).", []string{"office"}, nil)
 	jobsNeedsOperator = prometheus.NewDesc("moffman_jobs_needs_operator",
 		"Manual-event jobs waiting for an operator: their form requests had no answer.", []string{"office"}, nil)
 	jobsOldest = prometheus.NewDesc("moffman_jobs_oldest_age_seconds",
-		"Age of the oldest unfinished job (0 when none).", []string{"office"}, nil)
+		"Age of the oldest unfinished job, waitlisted ones left out (0 when none).", []string{"office"}, nil)
 )
 
 type syncCollector struct{ status SyncStatus }
 
 func (c *syncCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{syncLastRun, syncDuration, syncOK, syncApproved, syncForms, jobsPending, jobsNeedsOperator, jobsOldest} {
+	for _, d := range []*prometheus.Desc{syncLastRun, syncDuration, syncOK, syncApproved, syncForms, jobsPending, jobsWaitlisted, jobsNeedsOperator, jobsOldest} {
 		ch <- d
 	}
 }
@@ -159,6 +161,7 @@ func (c *syncCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(syncApproved, prometheus.CounterValue, float64(s.EventsApproved), s.Office)
 		ch <- prometheus.MustNewConstMetric(syncForms, prometheus.CounterValue, float64(s.FormsDelivered), s.Office)
 		gauge(jobsPending, float64(s.Jobs.Pending))
+		gauge(jobsWaitlisted, float64(s.Jobs.Waitlisted))
 		gauge(jobsNeedsOperator, float64(len(s.Jobs.NeedsOperator)))
 		age := 0.0
 		if !s.Jobs.Oldest.IsZero() {

@@ -311,3 +311,41 @@ func TestCapacityGauges(t *testing.T) {
 		t.Error("an office without a capacity reports capacity gauges")
 	}
 }
+
+// Waitlisted jobs, read from the embedded store through the sync's
+// status, have their own gauge: a long waitlist neither counts as pending
+// nor ages the oldest job.
+func TestWaitlistedJobGauges(t *testing.T) {
+	store, err := sqlite.Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	job := func(id string, step moffman.JobStep, created time.Time) moffman.Job {
+		return moffman.Job{CalendarID: "p", EventID: id, OfficeID: "prague", Step: step, Created: created, NextAttempt: now.Add(time.Hour)}
+	}
+	jobs := []moffman.Job{
+		job("waiting1", moffman.StepWaitlisted, now.Add(-10*24*time.Hour)),
+		job("waiting2", moffman.StepWaitlisted, now.Add(-9*24*time.Hour)),
+		job("fresh", moffman.StepDetected, now.Add(-90*time.Second)),
+	}
+	if err := store.CommitSync(ctx, "p", jobs, "t"); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if err := store.SaveJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "p"}}})
+	m := metrics.New()
+	m.WatchSync(&moffman.ManualSync{Calendar: store, Store: store, Directory: dir})
+	fams := scrape(t, m)
+	wantValue(t, fams, 1, "moffman_jobs_pending", "office", "prague")
+	wantValue(t, fams, 2, "moffman_jobs_waitlisted", "office", "prague")
+	if age, _ := value(fams, "moffman_jobs_oldest_age_seconds", "office", "prague"); age < 90 || age > 90+60 {
+		t.Errorf("oldest job age = %v s, want about 90 (the waitlisted ones left out)", age)
+	}
+}

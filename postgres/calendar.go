@@ -29,7 +29,7 @@ const (
 	patchEvent = `WITH c AS (UPDATE calendars SET seq = seq + 1 WHERE id = $1 RETURNING seq AS next)
 		UPDATE events e SET summary = COALESCE($3, summary),
 			start_date = COALESCE($4::date, start_date), end_date = COALESCE($5::date, end_date),
-			color_id = COALESCE($6, color_id), private = private || COALESCE($7::jsonb, '{}'),
+			color_id = COALESCE($6, color_id), private = jsonb_strip_nulls(private || COALESCE($7::jsonb, '{}')),
 			updated = $8, seq = c.next
 		FROM c WHERE e.calendar_id = $1 AND e.id = $2
 		RETURNING ` + eventCols
@@ -86,7 +86,7 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 	if err := moffman.ValidatePatch(p); err != nil {
 		return moffman.Event{}, err
 	}
-	priv, err := eventstore.PatchPrivate(p.Private)
+	priv, err := eventstore.PatchPrivate(p.Private, p.DropPrivate)
 	if err != nil {
 		return moffman.Event{}, err
 	}

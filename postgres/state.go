@@ -155,9 +155,11 @@ func (s *Store) SaveJob(ctx context.Context, j moffman.Job) error {
 }
 
 // JobStats summarises the unfinished jobs per office: how many, the oldest
-// creation time and the most recently stored error.
+// creation time (waitlisted jobs counted apart, in neither) and the most
+// recently stored error.
 func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, error) {
-	rows, err := s.pool.Query(ctx, `SELECT office_id, count(*), MIN(created),
+	rows, err := s.pool.Query(ctx, `SELECT office_id, count(*) FILTER (WHERE step <> 'waitlisted'),
+		MIN(created) FILTER (WHERE step <> 'waitlisted'), count(*) FILTER (WHERE step = 'waitlisted'),
 		COALESCE((array_agg(last_error ORDER BY updated DESC) FILTER (WHERE last_error <> ''))[1], '')
 		FROM jobs WHERE `+unfinished+` GROUP BY office_id`)
 	if err != nil {
@@ -168,10 +170,13 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 	for rows.Next() {
 		var office string
 		var st moffman.JobStats
-		if err := rows.Scan(&office, &st.Pending, &st.Oldest, &st.LastError); err != nil {
+		var oldest *time.Time // NULL when every job is waitlisted
+		if err := rows.Scan(&office, &st.Pending, &oldest, &st.Waitlisted, &st.LastError); err != nil {
 			return nil, s.fail(ctx, err, "job stats")
 		}
-		st.Oldest = st.Oldest.UTC()
+		if oldest != nil {
+			st.Oldest = oldest.UTC()
+		}
 		stats[office] = st
 	}
 	if err := rows.Err(); err != nil {

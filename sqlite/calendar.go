@@ -56,7 +56,7 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 	if err := moffman.ValidatePatch(p); err != nil {
 		return moffman.Event{}, err
 	}
-	priv, err := eventstore.PatchPrivate(p.Private)
+	priv, err := eventstore.PatchPrivate(p.Private, p.DropPrivate)
 	if err != nil {
 		return moffman.Event{}, err
 	}

@@ -172,7 +172,8 @@ func (s *Store) saveJob(ctx context.Context, j moffman.Job) error {
 }
 
 // JobStats summarises the unfinished jobs per office: how many, the oldest
-// creation time and the most recently stored error.
+// creation time (waitlisted jobs counted apart, in neither) and the most
+// recently stored error.
 func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -180,7 +181,8 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 	}
 	defer tx.Rollback()
 	stats := make(map[string]moffman.JobStats)
-	rows, err := tx.QueryContext(ctx, `SELECT office_id, count(*), MIN(created) FROM jobs
+	rows, err := tx.QueryContext(ctx, `SELECT office_id, SUM(step <> 'waitlisted'),
+		MIN(CASE WHEN step <> 'waitlisted' THEN created END), SUM(step = 'waitlisted') FROM jobs
 		WHERE `+unfinished+` GROUP BY office_id`)
 	if err != nil {
 		return nil, s.fail(ctx, err, "job stats")
@@ -189,11 +191,13 @@ func (s *Store) JobStats(ctx context.Context) (map[string]moffman.JobStats, erro
 	for rows.Next() {
 		var office string
 		var st moffman.JobStats
-		var oldest int64
-		if err := rows.Scan(&office, &st.Pending, &oldest); err != nil {
+		var oldest sql.NullInt64 // NULL when every job is waitlisted
+		if err := rows.Scan(&office, &st.Pending, &oldest, &st.Waitlisted); err != nil {
 			return nil, s.fail(ctx, err, "job stats")
 		}
-		st.Oldest = time.UnixMilli(oldest).UTC()
+		if oldest.Valid {
+			st.Oldest = time.UnixMilli(oldest.Int64).UTC()
+		}
 		stats[office] = st
 	}
 	if err := rows.Err(); err != nil {

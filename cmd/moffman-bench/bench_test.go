@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/moffman/moffman"
 )
 
 // TestLedger feeds the ledger crafted outcomes, one of each kind, and
@@ -158,6 +161,12 @@ func TestSoakReduced(t *testing.T) {
 	if l.RequestsSent < 100 || l.ReservationsAcked == 0 || l.ManualAdded != p.Manual || l.FormsDelivered != p.Manual {
 		t.Errorf("soak did less than planned: %+v", l)
 	}
+	c := r.Capacity
+	if c == nil || !c.OK() || c.RaceRounds != 9 || c.Refused == 0 || c.ManualAdded != waitDays*waitPerDay ||
+		c.PromotedExpected != waitDays*waitCancelled || c.StillWaitlisted != waitDays*(waitPerDay-waitCancelled) {
+		r.print(os.Stderr)
+		t.Errorf("capacity part did less than planned or went wrong: %+v", c)
+	}
 }
 
 func TestHolderPID(t *testing.T) {
@@ -165,5 +174,69 @@ func TestHolderPID(t *testing.T) {
 		if got := holderPID(holder); got != want {
 			t.Errorf("holderPID(%q) = %q, want %q", holder, got, want)
 		}
+	}
+}
+
+// TestCapacityLedger feeds the capacity ledger crafted outcomes and checks
+// that each is counted where it belongs, and that a clean run is OK.
+func TestCapacityLedger(t *testing.T) {
+	three := 3
+	full := func(day string, approved int) []moffman.FullDay {
+		return []moffman.FullDay{{Date: day, Capacity: &three, Approved: approved}}
+	}
+	ev := func(id, day string, desk, approved bool) capEvent {
+		d, _ := time.Parse(moffman.DateLayout, day)
+		return capEvent{ID: id, Start: day, End: d.AddDate(0, 0, 1).Format(moffman.DateLayout), Desk: desk, Approved: approved}
+	}
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	form := func(u string) formKey { return formKey{User: u, From: "2026-03-10", To: "2026-03-10"} }
+	// A clean round: 4 people for 3 desks, one winner cancels, the
+	// refused one gets the freed desk.
+	clean := raceRound{Day: "2026-03-20", People: 4,
+		First: []approvalRecord{{ID: "a", Status: 200}, {ID: "b", Status: 200}, {ID: "c", Status: 200},
+			{ID: "d", Status: 409, FullDays: full("2026-03-20", 3)}},
+		Cancelled: "a", Again: []approvalRecord{{ID: "d", Status: 200}}}
+	cleanEvents := []capEvent{ev("a", "2026-03-20", true, true), ev("b", "2026-03-20", true, true),
+		ev("c", "2026-03-20", true, true), ev("d", "2026-03-20", true, true)}
+	cleanEvents[0].Cancelled = true
+	wait := waitDay{Day: "2026-03-10", Filled: 3, Cancelled: 2, Manual: []manualRecord{
+		{ID: "m1", Form: form("u1")}, {ID: "m2", Form: form("u2")}, {ID: "m3", Form: form("u3")}}}
+	waitEvents := []capEvent{ev("m1", "2026-03-10", true, true), ev("m2", "2026-03-10", true, true),
+		ev("m3", "2026-03-10", false, false), ev("f1", "2026-03-10", true, true)}
+	in := capInput{Capacity: 3, Events: append(slices.Clone(cleanEvents), waitEvents...), Rounds: []raceRound{clean},
+		Days: []waitDay{wait}, Forms: map[formKey][]time.Time{form("u1"): {t0}, form("u2"): {t0}}, AtKill: 2}
+	l := computeCapLedger(in)
+	want := CapacityLedger{Capacity: 3, DaysHeld: 2, MostTaken: 3, RaceRounds: 1, Approvals: 5, Accepted: 4, Refused: 1,
+		ManualAdded: 3, WaitlistedAtKill: 2, Promoted: 2, PromotedExpected: 2, StillWaitlisted: 1}
+	if l != want || !l.OK() {
+		t.Fatalf("clean run:\n got %+v\nwant %+v", l, want)
+	}
+
+	// Everything wrong at once: a fourth desk taken, a 409 naming another
+	// day, a 200 whose event has no desk, the freed desk to nobody, the
+	// younger event approved ahead of the older, a form for the waiting
+	// one, a promoted one with two forms.
+	bad := raceRound{Day: "2026-03-21", People: 4,
+		First: []approvalRecord{{ID: "p", Status: 200}, {ID: "q", Status: 200}, {ID: "r", Status: 409, FullDays: full("2026-03-22", 3)},
+			{ID: "s", Status: 409, FullDays: full("2026-03-21", 3)}, {ID: "x", Status: 503}},
+		Cancelled: "p", Again: []approvalRecord{{ID: "r", Status: 409, FullDays: full("2026-03-21", 2)}, {ID: "s", Status: 409, FullDays: full("2026-03-21", 3)}}}
+	badEvents := []capEvent{ev("p", "2026-03-21", false, false), ev("q", "2026-03-21", false, false),
+		ev("s", "2026-03-21", true, true)}
+	badEvents[0].Cancelled = true
+	badWait := waitDay{Day: "2026-03-11", Filled: 3, Cancelled: 1, Manual: []manualRecord{
+		{ID: "n1", Form: form("v1")}, {ID: "n2", Form: form("v2")}}}
+	over := []capEvent{ev("n2", "2026-03-11", true, true), ev("g1", "2026-03-11", true, true),
+		ev("g2", "2026-03-11", true, true), ev("g3", "2026-03-11", true, true), ev("n1", "2026-03-11", false, false)}
+	in = capInput{Capacity: 3, Events: append(badEvents, over...), Rounds: []raceRound{bad}, Days: []waitDay{badWait},
+		Forms: map[formKey][]time.Time{form("v1"): {t0}, form("v2"): {t0, t0.Add(time.Minute)}}}
+	l = computeCapLedger(in)
+	want = CapacityLedger{Capacity: 3, DaysHeld: 2, MostTaken: 4, DaysOver: 1, RaceRounds: 1, Approvals: 7, Accepted: 2, Refused: 4,
+		Unanswered: 1, RefusedWrongly: 2, RaceDaysWrong: 1, AcceptedLost: 1, RefusedHeld: 1, FreedWrong: 1,
+		ManualAdded: 2, Promoted: 1, PromotedExpected: 1, StillWaitlisted: 1, OutOfOrder: 1, FormsDuplicated: 1, FormsWaitlisted: 1}
+	if l != want {
+		t.Errorf("bad run:\n got %+v\nwant %+v", l, want)
+	}
+	if l.OK() {
+		t.Error("OK() is true for a capacity ledger with every kind of fault")
 	}
 }

@@ -57,8 +57,9 @@ func freePort() (int, error) {
 // office is one office of a scenario: the name API callers use and its
 // calendar id.
 type office struct {
-	Name string `json:"name"`
-	ID   string `json:"id"`
+	Name     string `json:"name"`
+	ID       string `json:"id"`
+	Capacity *int   `json:"capacity,omitempty"` // nil: unlimited
 }
 
 // manualUser is a manual user in moffman's configuration.

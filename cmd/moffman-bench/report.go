@@ -12,15 +12,16 @@ import (
 
 // Report is what one scenario measured.
 type Report struct {
-	Scenario string       `json:"scenario"`
-	Mode     string       `json:"mode"` // "quick" or "full"
-	Settings string       `json:"settings"`
-	Loads    []*LoadStats `json:"loads,omitempty"`
-	Facts    []Fact       `json:"facts,omitempty"`
-	Checks   []Check      `json:"checks,omitempty"`
-	Ledger   *Ledger      `json:"ledger,omitempty"`
-	Notes    []string     `json:"notes,omitempty"`
-	Error    string       `json:"error,omitempty"`
+	Scenario string          `json:"scenario"`
+	Mode     string          `json:"mode"` // "quick" or "full"
+	Settings string          `json:"settings"`
+	Loads    []*LoadStats    `json:"loads,omitempty"`
+	Facts    []Fact          `json:"facts,omitempty"`
+	Checks   []Check         `json:"checks,omitempty"`
+	Ledger   *Ledger         `json:"ledger,omitempty"`
+	Capacity *CapacityLedger `json:"capacity_ledger,omitempty"`
+	Notes    []string        `json:"notes,omitempty"`
+	Error    string          `json:"error,omitempty"`
 }
 
 // Fact is one measured figure.
@@ -103,6 +104,22 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintln(tw, "ledger: manual events\tadded\tseen\tapproved\tnot approved\tforms delivered\tapproved without form\tforms duplicated\trepeated in the documented crash window\tstray forms\t")
 		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", l.ManualAdded, l.ManualSeen, l.ManualApproved, l.ManualUnapproved,
 			l.FormsDelivered, l.FormsMissing, l.FormsDuplicated, l.FormsCrashWindow, l.FormsStray)
+		tw.Flush()
+	}
+	if c := r.Capacity; c != nil {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "ledger: capacity races	rounds	approvals	200	409	unanswered	409 not naming a full day	days ≠ min(capacity, people)	200 without desk	409 with desk	freed desk not to one	")
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", c.RaceRounds, c.Approvals, c.Accepted, c.Refused, c.Unanswered,
+			c.RefusedWrongly, c.RaceDaysWrong, c.AcceptedLost, c.RefusedHeld, c.FreedWrong)
+		tw.Flush()
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "ledger: capacity waitlist	added	waitlisted at SIGKILL	approved	expected	still waiting	out of order	without form	forms duplicated	repeated in the crash window	forms while waiting	")
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", c.ManualAdded, c.WaitlistedAtKill, c.Promoted, c.PromotedExpected, c.StillWaitlisted,
+			c.OutOfOrder, c.FormsMissing, c.FormsDuplicated, c.FormsCrashWindow, c.FormsWaitlisted)
+		tw.Flush()
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "ledger: capacity days	capacity	days with desks taken	most taken	over capacity	\n")
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t\n", c.Capacity, c.DaysHeld, c.MostTaken, c.DaysOver)
 		tw.Flush()
 	}
 	if len(r.Checks) > 0 {

@@ -177,6 +177,20 @@ func testPatch(t *testing.T, b Backend) {
 	if moved, err := cal.Patch(ctx, c, "evt01", moffman.EventPatch{End: &end}); err != nil || moved.End != end || moved.Start != "2024-01-10" {
 		t.Errorf("patch of the end = %+v, %v", moved, err)
 	}
+	// DropPrivate removes properties, one the event lacks harmlessly,
+	// beside a merge; dropping the last leaves none.
+	dropped, err := cal.Patch(ctx, c, "evt01", moffman.EventPatch{Private: map[string]string{"new": "2"}, DropPrivate: []string{"keep", "absent"}})
+	want = map[string]string{moffman.PropProcessed: "true", "new": "2"}
+	if err != nil || !maps.Equal(dropped.Private, want) || dropped.Summary != "A B" {
+		t.Errorf("patch dropping keep = %+v, %v; want private %v", dropped, err, want)
+	}
+	if read := mustGet(t, cal, c, "evt01"); !maps.Equal(read.Private, want) {
+		t.Errorf("Get after dropping keep: private %v, want %v", read.Private, want)
+	}
+	none, err := cal.Patch(ctx, c, "evt01", moffman.EventPatch{DropPrivate: []string{moffman.PropProcessed, "new"}})
+	if err != nil || len(none.Private) != 0 || len(mustGet(t, cal, c, "evt01").Private) != 0 {
+		t.Errorf("patch dropping every property = %+v, %v; want none left", none, err)
+	}
 }
 
 func testPatchValidation(t *testing.T, b Backend) {
@@ -190,6 +204,8 @@ func testPatchValidation(t *testing.T, b Backend) {
 	wantCode(t, "Patch to a bad date", err, moffman.Invalid)
 	_, err = cal.Patch(ctx, c, "nosuchevt", moffman.EventPatch{Summary: &summary})
 	wantCode(t, "Patch of an unknown id", err, moffman.NotFound)
+	_, err = cal.Patch(ctx, c, "evt01", moffman.EventPatch{Private: map[string]string{"k": "v"}, DropPrivate: []string{"k"}})
+	wantCode(t, "Patch setting and dropping one property", err, moffman.Invalid)
 	if got := mustGet(t, cal, c, "evt01"); got.ETag != orig.ETag || got.Start != orig.Start {
 		t.Errorf("refused patches changed the event: %+v", got)
 	}

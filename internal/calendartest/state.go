@@ -240,7 +240,8 @@ func testSaveJobNotFound(t *testing.T, s moffman.StateStore) {
 }
 
 // testJobStats: per office, the unfinished jobs, the oldest creation and
-// the error written last.
+// the error written last; waitlisted jobs counted apart, in neither the
+// pending count nor the oldest.
 func testJobStats(t *testing.T, s moffman.StateStore) {
 	ctx := context.Background()
 	if stats, err := s.JobStats(ctx); err != nil || len(stats) != 0 {
@@ -283,6 +284,28 @@ func testJobStats(t *testing.T, s moffman.StateStore) {
 	if !statsEqual(stats, want) {
 		t.Errorf("JobStats after b1 dropped = %+v\nwant %+v", stats, want)
 	}
+	// The oldest one waits for a desk: it leaves the pending count and
+	// the oldest; an office whose jobs all wait has no oldest.
+	if err := s.CommitSync(ctx, "c", []moffman.Job{detected("w1", "ostrava", at(0)), detected("w2", "ostrava", at(3))}, "t"); err != nil {
+		t.Fatal(err)
+	}
+	save(detected("a2", "prague", at(2)), moffman.StepWaitlisted, "")
+	save(detected("w1", "ostrava", at(0)), moffman.StepWaitlisted, "")
+	save(detected("w2", "ostrava", at(3)), moffman.StepWaitlisted, "")
+	stats, _ = s.JobStats(ctx)
+	want = map[string]moffman.JobStats{
+		"prague":  {Pending: 1, Oldest: at(5), Waitlisted: 1, LastError: "second failure"},
+		"ostrava": {Waitlisted: 2},
+	}
+	if !statsEqual(stats, want) {
+		t.Errorf("JobStats with waitlisted jobs = %+v\nwant %+v", stats, want)
+	}
+	// Given its desk, it is pending again, the oldest once more.
+	save(detected("a2", "prague", at(2)), moffman.StepDetected, "")
+	stats, _ = s.JobStats(ctx)
+	if st := stats["prague"]; st.Pending != 2 || !st.Oldest.Equal(at(2)) || st.Waitlisted != 0 {
+		t.Errorf("JobStats of prague after its waitlisted job got a desk = %+v, want 2 pending, the oldest at %v", st, at(2))
+	}
 }
 
 func statsEqual(a, b map[string]moffman.JobStats) bool {
@@ -291,7 +314,7 @@ func statsEqual(a, b map[string]moffman.JobStats) bool {
 	}
 	for k, x := range a {
 		y, ok := b[k]
-		if !ok || x.Pending != y.Pending || !x.Oldest.Equal(y.Oldest) || x.LastError != y.LastError {
+		if !ok || x.Pending != y.Pending || !x.Oldest.Equal(y.Oldest) || x.Waitlisted != y.Waitlisted || x.LastError != y.LastError {
 			return false
 		}
 	}

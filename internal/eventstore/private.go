@@ -20,16 +20,31 @@ func MarshalPrivate(m map[string]string) (string, error) {
 	return string(b), nil
 }
 
-// PatchPrivate returns the private properties a patch merges as JSON, nil
-// when it merges none.
-func PatchPrivate(m map[string]string) (*string, error) {
-	if m == nil {
+// PatchPrivate returns the private properties a patch merges as a JSON
+// merge patch (RFC 7396: the dropped keys null), nil when it merges none.
+func PatchPrivate(m map[string]string, drop []string) (*string, error) {
+	if m == nil && len(drop) == 0 {
 		return nil, nil
 	}
-	s, err := MarshalPrivate(m)
-	if err != nil {
-		return nil, err
+	if len(drop) == 0 {
+		s, err := MarshalPrivate(m)
+		if err != nil {
+			return nil, err
+		}
+		return &s, nil
 	}
+	merge := make(map[string]*string, len(m)+len(drop))
+	for k, v := range m {
+		merge[k] = &v
+	}
+	for _, k := range drop {
+		merge[k] = nil
+	}
+	b, err := json.Marshal(merge)
+	if err != nil {
+		return nil, moffman.WrapError(moffman.Internal, err, "store: private properties")
+	}
+	s := string(b)
 	return &s, nil
 }
 
