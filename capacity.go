@@ -304,6 +304,9 @@ func (s *Reservations) fullDays(ctx context.Context, office Office, ev Event, fr
 			if o.ID == ev.ID || loadState(o) != StateWaitlisted || !createdBefore(o, ev) {
 				continue
 			}
+			if _, ok := s.Directory.ManualUser(o.CreatorEmail); !ok {
+				continue // its job was dropped: it waits for nothing and holds no place
+			}
 			key := attendeeKey(s.visit(toReservation(office.Name, o)))
 			eachDay(o.Start, o.End, first, end, func(i int) {
 				if loads[i][key] == StateWaitlisted {

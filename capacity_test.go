@@ -525,3 +525,38 @@ func TestRemovedManualUserGivesTheDeskBack(t *testing.T) {
 		}
 	})
 }
+
+// A waitlisted event whose creator is no longer a manual user waits for
+// nothing: it keeps no place in the queue ahead of younger waitlisted
+// events when a desk frees up.
+func TestRemovedManualUserLeavesTheWaitlist(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newCapacityEnv(t, backend, desks(1))
+		ctx := context.Background()
+		anna, err := e.approve("Anna Black", monday, "2026-12-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		older := e.manualAt(eva, monday, "2026-12-01")
+		e.m.RunOnce(ctx)
+		e.wantWaitlisted(older.ID)
+		e.clock.add(time.Minute)
+		younger := e.manualAt(petr, monday, "2026-12-01")
+		e.m.RunOnce(ctx)
+		e.wantWaitlisted(younger.ID)
+
+		// Eva leaves the manual users while she waits; then Anna cancels.
+		e.dir.SetDynamic(moffman.DirectoryLists{ManualUsers: []moffman.Person{{Email: petr, FirstName: "Petr", LastName: "Malý"}}})
+		if err := e.res.Cancel(ctx, "prague", anna.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.m.RecheckWaitlists(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.wantState(younger.ID, moffman.StateApproved)
+		if e.forms(eva) != 0 || e.forms(petr) != 1 {
+			t.Errorf("forms: eva %d, petr %d; want 0 and 1", e.forms(eva), e.forms(petr))
+		}
+	})
+}
