@@ -250,6 +250,12 @@ const (
 
 // reportIngest records moffman's ingest load against the baseline's.
 func reportIngest(r *Report, load, base *LoadStats, acked, approvals int, wrk bool) {
+	if load.ServerCPUus > 0 {
+		r.fact("moffman's CPU per request", load.ServerCPUus, "µs")
+	}
+	if base.ServerCPUus > 0 {
+		r.fact("the baseline's CPU per request (under wrk)", base.ServerCPUus, "µs")
+	}
 	r.fact("moffman req/s ÷ baseline req/s", load.RPS/max(base.RPS, 1), "×")
 	r.fact("moffman p99 ÷ baseline p99", load.P99ms/max(base.P99ms, 0.001), "×")
 	r.fact("moffman max ÷ baseline max", load.MaxMs/max(base.MaxMs, 0.001), "×")
@@ -326,20 +332,32 @@ func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 	// The runs alternate, baseline then moffman, so that both see the
 	// same machine (it is shared and its speed drifts).
 	const baseName, moffName = "baseline: net/http + 1 SQLite INSERT", "moffman (embedded store)"
-	measure := func(name, url string, in *ingest, i int) (*LoadStats, error) {
+	// The server's CPU per request: moffman's from /proc; the baseline's
+	// is this process's, which is only the baseline while wrk loads it.
+	noCPU := func() (time.Duration, bool) { return 0, false }
+	moffCPU, baseCPU := noCPU, noCPU
+	if srv != nil {
+		moffCPU = func() (time.Duration, bool) { return processCPU(srv.cmd.Process.Pid) }
+	}
+	if e.opt.wrk {
+		baseCPU = selfCPU
+	}
+	measure := func(name, url string, in *ingest, i int, cpu func() (time.Duration, bool)) (*LoadStats, error) {
 		e.logf("%s: %s", name, dur)
-		if e.opt.wrk {
-			return wrkLoad(ctx, name, dir, url, clients, dur, offices, fmt.Sprintf("r%d", i))
-		}
-		return closedLoop(ctx, name, clients, dur, 0, in.op), nil
+		return withCPU(cpu, func() (*LoadStats, error) {
+			if e.opt.wrk {
+				return wrkLoad(ctx, name, dir, url, clients, dur, offices, fmt.Sprintf("r%d", i))
+			}
+			return closedLoop(ctx, name, clients, dur, 0, in.op), nil
+		})
 	}
 	var baseRuns, moffRuns []*LoadStats
 	for i := range e.opt.repeat {
-		b, err := measure(baseName, bl.URL, blIn, i)
+		b, err := measure(baseName, bl.URL, blIn, i, baseCPU)
 		if err != nil {
 			return err
 		}
-		m, err := measure(moffName, target, in, i)
+		m, err := measure(moffName, target, in, i, moffCPU)
 		if err != nil {
 			return err
 		}

@@ -140,6 +140,18 @@ func parseWrk(name string, clients int, out []byte) (*LoadStats, error) {
 	return nil, fmt.Errorf("wrk printed no wrk-json line:\n%s", out)
 }
 
+// withCPU runs load and sets the server's CPU time per request, read with
+// cpu before and after (ok false: not measured).
+func withCPU(cpu func() (time.Duration, bool), load func() (*LoadStats, error)) (*LoadStats, error) {
+	c0, ok0 := cpu()
+	s, err := load()
+	c1, ok1 := cpu()
+	if err == nil && ok0 && ok1 && s.Requests > 0 {
+		s.ServerCPUus = float64((c1 - c0).Microseconds()) / float64(s.Requests)
+	}
+	return s, err
+}
+
 // medianOf is the per-figure median of repeated runs of one load (each
 // figure on its own: the median p99 need not come from the median run).
 func medianOf(name string, runs []*LoadStats) *LoadStats {
@@ -161,7 +173,7 @@ func medianOf(name string, runs []*LoadStats) *LoadStats {
 		RPS: med(func(l *LoadStats) float64 { return l.RPS }), P50ms: med(func(l *LoadStats) float64 { return l.P50ms }),
 		P95ms: med(func(l *LoadStats) float64 { return l.P95ms }), P99ms: med(func(l *LoadStats) float64 { return l.P99ms }),
 		P999ms: med(func(l *LoadStats) float64 { return l.P999ms }), MaxMs: med(func(l *LoadStats) float64 { return l.MaxMs }),
-		Median: true}
+		ServerCPUus: med(func(l *LoadStats) float64 { return l.ServerCPUus }), Median: true}
 	for _, r := range runs {
 		s.Requests += r.Requests
 		s.OK += r.OK

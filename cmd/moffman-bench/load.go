@@ -37,6 +37,9 @@ type LoadStats struct {
 	MaxMs    float64        `json:"max_ms"`
 	// Rate is the intended rate of an open-loop run (0: closed loop).
 	Rate float64 `json:"intended_rate,omitempty"`
+	// ServerCPUus is the server's CPU time per request in µs (0: not
+	// measured): steadier than req/s on a machine that other load shares.
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
 	// Median: the figures are per-figure medians of repeated runs.
 	Median bool `json:"median,omitempty"`
 	// Late counts fixed-rate requests sent more than 100 ms after their
