@@ -63,11 +63,12 @@ type write struct {
 
 // committer is the queue of writes and the goroutine that commits them.
 type committer struct {
-	mu     sync.Mutex
-	queue  []*write
-	closed bool          // no more writes are accepted
-	wake   chan struct{} // capacity 1: the queue may have grown, or closed was set
-	exited chan struct{} // closed when the committer goroutine returns
+	batchMu sync.Mutex // held while a batch runs (pauseWrites)
+	mu      sync.Mutex
+	queue   []*write
+	closed  bool          // no more writes are accepted
+	wake    chan struct{} // capacity 1: the queue may have grown, or closed was set
+	exited  chan struct{} // closed when the committer goroutine returns
 }
 
 // startCommitter starts the committer goroutine; Close stops it.
@@ -140,7 +141,9 @@ func (s *Store) commitLoop() {
 		closed := s.closed
 		s.mu.Unlock()
 		if n > 0 {
+			s.batchMu.Lock()
 			s.runBatch(batch)
+			s.batchMu.Unlock()
 			clear(batch)
 			continue
 		}
@@ -149,6 +152,14 @@ func (s *Store) commitLoop() {
 		}
 		<-s.wake
 	}
+}
+
+// pauseWrites runs fn between two batches: no write transaction is open
+// while it runs, and the queued writes wait.
+func (s *Store) pauseWrites(fn func()) {
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	fn()
 }
 
 // runBatch runs the writes of batch that are still wanted in one

@@ -240,26 +240,42 @@ func discoverOffices(ctx context.Context, base string, client *http.Client) ([]o
 	return out, nil
 }
 
-// runBaseline runs the ingest load against the baseline server (net/http
-// and one SQLite INSERT a request) in dir.
-func runBaseline(ctx context.Context, dir string, client *http.Client, gen *generator, clients, approveEvery int, dur time.Duration) (*LoadStats, error) {
-	bl, err := startBaseline(ctx, dir)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
-	}
-	defer bl.Close()
-	in := newIngest(bl.URL, client, gen, clients, approveEvery)
-	return closedLoop(ctx, "baseline: net/http + 1 SQLite INSERT", clients, dur, 0, in.op), nil
-}
+// Targets from issue 12, against the baseline measured in the same run.
+const (
+	targetRPSRatio      = 0.8 // moffman req/s ≥ 0.8 × the baseline's
+	targetWrkP99Ratio   = 1.5 // under wrk: p99 ≤ 1.5 × the baseline's
+	targetWrkMaxRatio   = 2   // under wrk: max ≤ 2 × the baseline's
+	targetOpenLoopP99ms = 25  // open loop at 70% of moffman's rate
+)
 
 // reportIngest records moffman's ingest load against the baseline's.
-func reportIngest(r *Report, load, base *LoadStats, acked, approvals int) {
+func reportIngest(r *Report, load, base *LoadStats, acked, approvals int, wrk bool) {
+	if load.ServerCPUus > 0 {
+		r.fact("moffman's CPU per request", load.ServerCPUus, "µs")
+	}
+	if base.ServerCPUus > 0 {
+		r.fact("the baseline's CPU per request (under wrk)", base.ServerCPUus, "µs")
+	}
 	r.fact("moffman req/s ÷ baseline req/s", load.RPS/max(base.RPS, 1), "×")
 	r.fact("moffman p99 ÷ baseline p99", load.P99ms/max(base.P99ms, 0.001), "×")
-	r.fact("acknowledged reservations", float64(acked), "")
+	r.fact("moffman max ÷ baseline max", load.MaxMs/max(base.MaxMs, 0.001), "×")
+	r.fact("acknowledged reservations", float64(acked), "(by the bench's own client)")
 	r.fact("of which approvals acknowledged", float64(approvals), "")
 	r.check("embedded ingest throughput", fmt.Sprintf("≥ %d req/s", targetIngestRPS), fmt.Sprintf("%.0f req/s", load.RPS), load.RPS >= targetIngestRPS, false)
 	r.check("embedded ingest p99", fmt.Sprintf("≤ %d ms", targetIngestP99ms), fmt.Sprintf("%.2f ms", load.P99ms), load.P99ms <= targetIngestP99ms, false)
+	ratio := func(name string, got, want float64, atLeast bool) {
+		ok := got <= want
+		target := fmt.Sprintf("≤ %.1f× the baseline", want)
+		if atLeast {
+			ok, target = got >= want, fmt.Sprintf("≥ %.1f× the baseline", want)
+		}
+		r.check(name, target, fmt.Sprintf("%.2f×", got), ok, false)
+	}
+	ratio("throughput against the baseline", load.RPS/max(base.RPS, 1), targetRPSRatio, true)
+	if wrk {
+		ratio("p99 under wrk against the baseline", load.P99ms/max(base.P99ms, 0.001), targetWrkP99Ratio, false)
+		ratio("max latency under wrk against the baseline", load.MaxMs/max(base.MaxMs, 0.001), targetWrkMaxRatio, false)
+	}
 	r.check("errors under load", "0", fmt.Sprint(load.Errors), load.Errors == 0, false)
 }
 
@@ -269,8 +285,12 @@ func reportIngest(r *Report, load, base *LoadStats, acked, approvals int) {
 func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 	dur, clients := e.pick(3*time.Second, 20*time.Second), e.clients()
 	const people, days, approveEvery = 2000, 250, 5
-	r.Settings = fmt.Sprintf("%s per run, %d clients, 10 offices, %d people, %d days; every %dth request approves an earlier one",
-		dur, clients, people, days, approveEvery)
+	load := "the bench's closed loop"
+	if e.opt.wrk {
+		load = "wrk -t2 (new pending reservations only)"
+	}
+	r.Settings = fmt.Sprintf("%s per run, %d clients, %s, 10 offices, %d people, %d days; every %dth request of the bench's client approves an earlier one",
+		dur, clients, load, people, days, approveEvery)
 	dir, err := e.scenarioDir("ingest-embedded")
 	if err != nil {
 		return err
@@ -280,12 +300,12 @@ func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 	offices := benchOffices(10, "bench.local")
 	gen := newGenerator(offices, people, days, firstDay)
 
-	e.logf("baseline: %s", dur)
-	base, err := runBaseline(ctx, dir, client, gen, clients, approveEvery, dur)
+	bl, err := startBaseline(ctx, dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("baseline: %w", err)
 	}
-	r.Loads = append(r.Loads, base)
+	defer bl.Close()
+	blIn := newIngest(bl.URL, client, gen, clients, approveEvery)
 
 	var srv *server
 	var idle float64
@@ -307,13 +327,53 @@ func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 		gen = newGenerator(offices, people, days, firstDay)
 		gen.n.Store(time.Now().Unix()) // do not collide with an earlier run against the same store
 	}
-
-	e.logf("moffman: %s", dur)
 	in := newIngest(target, client, gen, clients, approveEvery)
-	load := closedLoop(ctx, "moffman (embedded store)", clients, dur, 0, in.op)
-	r.Loads = append(r.Loads, load)
+
+	// The runs alternate, baseline then moffman, so that both see the
+	// same machine (it is shared and its speed drifts).
+	const baseName, moffName = "baseline: net/http + 1 SQLite INSERT", "moffman (embedded store)"
+	// The server's CPU per request: moffman's from /proc; the baseline's
+	// is this process's, which is only the baseline while wrk loads it.
+	noCPU := func() (time.Duration, bool) { return 0, false }
+	moffCPU, baseCPU := noCPU, noCPU
+	if srv != nil {
+		moffCPU = func() (time.Duration, bool) { return processCPU(srv.cmd.Process.Pid) }
+	}
+	if e.opt.wrk {
+		baseCPU = selfCPU
+	}
+	measure := func(name, url string, in *ingest, i int, cpu func() (time.Duration, bool)) (*LoadStats, error) {
+		e.logf("%s: %s", name, dur)
+		return withCPU(cpu, func() (*LoadStats, error) {
+			if e.opt.wrk {
+				return wrkLoad(ctx, name, dir, url, clients, dur, offices, fmt.Sprintf("r%d", i))
+			}
+			return closedLoop(ctx, name, clients, dur, 0, in.op), nil
+		})
+	}
+	var baseRuns, moffRuns []*LoadStats
+	for i := range e.opt.repeat {
+		b, err := measure(baseName, bl.URL, blIn, i, baseCPU)
+		if err != nil {
+			return err
+		}
+		m, err := measure(moffName, target, in, i, moffCPU)
+		if err != nil {
+			return err
+		}
+		baseRuns, moffRuns = append(baseRuns, b), append(moffRuns, m)
+	}
+	base, moff := medianOf(baseName, baseRuns), medianOf(moffName, moffRuns)
+	r.Loads = append(r.Loads, baseRuns...)
+	r.Loads = append(r.Loads, moffRuns...)
+	if e.opt.repeat > 1 {
+		r.Loads = append(r.Loads, base, moff)
+	}
+	if e.opt.openLoop {
+		openLoopRuns(ctx, e, r, bl.URL, blIn, target, in, moff.RPS, dur)
+	}
 	acked := in.acked()
-	reportIngest(r, load, base, len(acked), in.approvals())
+	reportIngest(r, moff, base, len(acked), in.approvals(), e.opt.wrk)
 	if srv == nil {
 		r.note("--target: no durability check and no memory figures (the bench did not start the server)")
 		return nil
@@ -340,6 +400,38 @@ func ingestEmbedded(ctx context.Context, e *env, r *Report) error {
 	r.check("acknowledged approvals lost after SIGKILL", "0", fmt.Sprint(v.NotApproved), v.NotApproved == 0, true)
 	r.check("unreadable after restart", "0", fmt.Sprint(v.Unreadable), v.Unreadable == 0, true)
 	return nil
+}
+
+// openLoopRuns sends the baseline and moffman the same fixed rate, in
+// turn: --rate, or --rate-fraction of moffman's measured req/s.
+func openLoopRuns(ctx context.Context, e *env, r *Report, baseURL string, blIn *ingest, target string, in *ingest, moffRPS float64, dur time.Duration) {
+	rate := e.opt.rate
+	what := fmt.Sprintf("%.0f req/s", rate)
+	if rate == 0 {
+		rate = e.opt.rateFraction * moffRPS
+		what = fmt.Sprintf("%.0f req/s, %.0f%% of moffman's %.0f req/s", rate, 100*e.opt.rateFraction, moffRPS)
+	}
+	clients := e.clients()
+	var baseRuns, moffRuns []*LoadStats
+	for range e.opt.repeat {
+		e.logf("open loop, baseline: %s at %s", dur, what)
+		baseRuns = append(baseRuns, openLoop(ctx, "open loop: baseline at "+what, rate, clients, dur, blIn.op))
+		e.logf("open loop, moffman: %s at %s", dur, what)
+		moffRuns = append(moffRuns, openLoop(ctx, "open loop: moffman at "+what, rate, clients, dur, in.op))
+	}
+	base, moff := medianOf("open loop: baseline", baseRuns), medianOf("open loop: moffman", moffRuns)
+	r.Loads = append(r.Loads, baseRuns...)
+	r.Loads = append(r.Loads, moffRuns...)
+	if e.opt.repeat > 1 {
+		r.Loads = append(r.Loads, base, moff)
+	}
+	r.fact("open loop: baseline p99 (from intended send time)", base.P99ms, "ms")
+	r.fact("open loop: moffman p99 (from intended send time)", moff.P99ms, "ms")
+	name := fmt.Sprintf("open loop p99 at %.0f%% of moffman's rate", 100*e.opt.rateFraction)
+	if e.opt.rate > 0 {
+		name = "open loop p99 at " + what
+	}
+	r.check(name, fmt.Sprintf("≤ %d ms", targetOpenLoopP99ms), fmt.Sprintf("%.2f ms", moff.P99ms), moff.P99ms <= targetOpenLoopP99ms, false)
 }
 
 // callSnapshot is the fake's call counters at one moment.

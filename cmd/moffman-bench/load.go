@@ -33,7 +33,15 @@ type LoadStats struct {
 	P50ms    float64        `json:"p50_ms"`
 	P95ms    float64        `json:"p95_ms"`
 	P99ms    float64        `json:"p99_ms"`
+	P999ms   float64        `json:"p999_ms"`
 	MaxMs    float64        `json:"max_ms"`
+	// Rate is the intended rate of an open-loop run (0: closed loop).
+	Rate float64 `json:"intended_rate,omitempty"`
+	// ServerCPUus is the server's CPU time per request in µs (0: not
+	// measured): steadier than req/s on a machine that other load shares.
+	ServerCPUus float64 `json:"server_cpu_us_per_request,omitempty"`
+	// Median: the figures are per-figure medians of repeated runs.
+	Median bool `json:"median,omitempty"`
 	// Late counts fixed-rate requests sent more than 100 ms after their
 	// schedule (the load generator could not keep up).
 	Late int `json:"late,omitempty"`
@@ -101,6 +109,7 @@ func summarise(name string, clients int, elapsed time.Duration, recs []*recorder
 	}
 	slices.Sort(lat)
 	s.P50ms, s.P95ms, s.P99ms = ms(percentile(lat, 50)), ms(percentile(lat, 95)), ms(percentile(lat, 99))
+	s.P999ms = ms(percentile(lat, 99.9))
 	if len(lat) > 0 {
 		s.MaxMs = ms(lat[len(lat)-1])
 	}

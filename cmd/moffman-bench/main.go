@@ -4,6 +4,7 @@
 // what was acknowledged and what ended up in the calendar.
 //
 //	moffman-bench <scenario> [--quick] [--duration D] [--clients N] [--json]
+//	moffman-bench ingest-embedded [--wrk] [--open-loop [--rate-fraction F | --rate R]] [--repeat N]
 //
 // Scenarios: ingest-embedded, ingest-google, read, manual-sync, soak,
 // ingest-postgres, soak-replicas, all.
@@ -36,7 +37,12 @@ Usage:
 Scenarios:
   ingest-embedded  POST /api/v1/reservations on the embedded store, against a
                    minimal net/http+SQLite baseline; then SIGKILL, restart and
-                   check that every acknowledged reservation is there
+                   check that every acknowledged reservation is there.
+                   --wrk loads both with wrk instead of the built-in client;
+                   --open-loop adds fixed-rate runs of both at --rate-fraction
+                   (0.7) of moffman's rate, latency from the intended send
+                   time (p50/p99/p99.9/max); --repeat N runs each N times in
+                   turn and reports medians
   ingest-google    the same through googlefake: calls per operation at the
                    fake, and the overhead against the official client calling
                    the fake directly
@@ -71,6 +77,12 @@ type options struct {
 	dbURL    string
 	bin      string
 	keep     bool
+
+	// ingest-embedded only
+	wrk          bool
+	openLoop     bool
+	rateFraction float64
+	repeat       int
 }
 
 // env is what the scenarios of one invocation share.
@@ -211,7 +223,11 @@ func parseArgs(ctx context.Context, args []string, stderr io.Writer) (options, [
 	fs.BoolVar(&o.quick, "quick", false, "short runs and smaller data (every scenario of all within about a minute)")
 	fs.DurationVar(&o.duration, "duration", 0, "length of each measured run (default: per scenario and mode)")
 	fs.IntVar(&o.clients, "clients", 0, "concurrent clients (default 32; soak: the most requests in flight)")
-	fs.Float64Var(&o.rate, "rate", 0, "soak: requests per second (default 150 quick, 300 full)")
+	fs.Float64Var(&o.rate, "rate", 0, "soak: requests per second (default 150 quick, 300 full); ingest-embedded --open-loop: the intended rate instead of --rate-fraction")
+	fs.BoolVar(&o.wrk, "wrk", false, "ingest-embedded: load baseline and moffman with wrk -t2 -c<clients> -d<duration> and wrk-ingest.lua instead of the built-in closed loop (needs wrk on PATH)")
+	fs.BoolVar(&o.openLoop, "open-loop", false, "ingest-embedded: then send a fixed rate to the baseline and to moffman, latency measured from each request's intended send time")
+	fs.Float64Var(&o.rateFraction, "rate-fraction", 0.7, "ingest-embedded --open-loop: the rate as a fraction of moffman's req/s in the bench's closed loop just before")
+	fs.IntVar(&o.repeat, "repeat", 1, "ingest-embedded: measure baseline and moffman this many times in turn and report the medians")
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on standard output (progress stays on standard error)")
 	fs.StringVar(&o.jsonOut, "json-out", "", "also write the JSON results to `FILE`")
 	fs.StringVar(&o.target, "target", "", "`URL` of a running moffman on loopback to load instead of starting one (ingest-embedded and read only)")
@@ -249,6 +265,16 @@ func parseArgs(ctx context.Context, args []string, stderr io.Writer) (options, [
 	}
 	if o.clients < 0 || o.duration < 0 || o.rate < 0 {
 		fmt.Fprintln(stderr, "moffman-bench: --clients, --duration and --rate must not be negative")
+		return o, nil, 2
+	}
+	if o.wrk && o.openLoop && o.rate == 0 {
+		// wrk's client costs less CPU than the bench's: a fraction of
+		// wrk's rate is not what the bench's client can send.
+		fmt.Fprintln(stderr, "moffman-bench: --wrk with --open-loop needs --rate (--rate-fraction refers to the bench's own closed loop)")
+		return o, nil, 2
+	}
+	if o.repeat < 1 || o.rateFraction <= 0 {
+		fmt.Fprintln(stderr, "moffman-bench: --repeat must be at least 1 and --rate-fraction above 0")
 		return o, nil, 2
 	}
 	if o.target != "" {

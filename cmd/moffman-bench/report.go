@@ -80,10 +80,10 @@ func (r *Report) print(w io.Writer) {
 		}
 		pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "  %s\tclients\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\t errors\n", pad("run"))
+		fmt.Fprintf(tw, "  %s\tclients\trequests\treq/s\tp50 ms\tp95 ms\tp99 ms\tp99.9 ms\tmax ms\t errors\n", pad("run"))
 		for _, l := range r.Loads {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t %s\n",
-				pad(l.Name), l.Clients, l.Requests, l.RPS, l.P50ms, l.P95ms, l.P99ms, l.MaxMs, errorText(l))
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t %s\n",
+				pad(l.Name), l.Clients, l.Requests, l.RPS, l.P50ms, l.P95ms, l.P99ms, l.P999ms, l.MaxMs, errorText(l))
 		}
 		tw.Flush()
 	}
