@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"time"
@@ -26,7 +27,12 @@ type checkpointer struct {
 	ckpt     *sql.DB
 	stopCkpt context.CancelFunc
 	ckptDone chan struct{}
+	walLimit int // 0: walLimitFrames
 }
+
+// withWALLimit lowers the frames above which the WAL is truncated (tests
+// only: reaching walLimitFrames takes 64 MiB of writes).
+func withWALLimit(frames int) Option { return func(s *Store) { s.walLimit = frames } }
 
 // startCheckpointer opens the checkpointing connection and starts its
 // goroutine; Close stops it.
@@ -45,6 +51,7 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 	defer close(s.ckptDone)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	limit := cmp.Or(s.walLimit, walLimitFrames)
 	for {
 		select {
 		case <-ctx.Done():
@@ -53,7 +60,7 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 		}
 		var busy, frames, done int
 		err := s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
-		if err == nil && frames > walLimitFrames {
+		if err == nil && frames > limit {
 			_ = s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
 		}
 		// Errors (busy, ctx ended) are retried on the next tick.

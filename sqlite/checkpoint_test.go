@@ -44,3 +44,35 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestLongWALIsTruncated: once the WAL holds more frames than the limit,
+// the checkpointer truncates the file, so the disk it takes stays bounded.
+func TestLongWALIsTruncated(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(context.Background(), path, withWALLimit(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 2000 {
+		ev := moffman.Event{ID: fmt.Sprintf("trunc%06d", i), Summary: "x", Start: "2026-11-30", End: "2026-12-01"}
+		if _, err := s.Insert(context.Background(), "cal", ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WAL still holds %d bytes, more than 100 frames: never truncated", fi.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
