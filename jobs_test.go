@@ -3,7 +3,6 @@ package moffman_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/testlog"
 	"github.com/moffman/moffman/sqlite"
 )
 
@@ -324,15 +324,16 @@ func TestRunSyncsEveryIntervalAndPollsJobs(t *testing.T) {
 		defer store.Close()
 		rec := &listRecorder{Calendar: store}
 		forms := &countingForms{}
+		claims := &breakableClaims{StateStore: store}
 		m := &moffman.ManualSync{
-			Calendar: rec, Store: store, Forms: forms,
+			Calendar: rec, Store: claims, Forms: forms,
 			Directory: moffman.NewDirectory(moffman.DirectoryLists{
 				Offices: []moffman.Office{{Name: "prague", CalendarID: cal}}, ManualUsers: []moffman.Person{jan1234}}),
 			Colors:   moffman.Colors{Approved: "5"},
 			CheckMin: moffman.Shift{Weeks: -1}, CheckMax: moffman.Shift{Weeks: 2},
 			Interval: time.Hour, JobPoll: 5 * time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}
+		logs := recordLogs(m)
 		listings := func() int { rec.mu.Lock(); defer rec.mu.Unlock(); return len(rec.queries) }
 		stopped := make(chan error, 1)
 		go func() { stopped <- m.Run(ctx) }()
@@ -366,6 +367,16 @@ func TestRunSyncsEveryIntervalAndPollsJobs(t *testing.T) {
 		synctest.Wait()
 		if n, got := listings(), mustGet(t, store, ev.ID); n != 2 || got.IsManual() || forms.count() != 1 {
 			t.Errorf("a poll after the refusal: %d listings, %d forms, event %+v; want 2, 1, approved", n, forms.count(), got)
+		}
+		if got := logs.String(); strings.Contains(got, "level=ERROR") {
+			t.Errorf("good polls logged errors:\n%s", got)
+		}
+		// A poll that cannot claim jobs says so.
+		claims.set(true)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if got := logs.String(); !strings.Contains(got, `level=ERROR msg="processing manual-event jobs failed"`) {
+			t.Errorf("a failed poll was not logged:\n%s", got)
 		}
 
 		cancel()
@@ -427,5 +438,89 @@ func TestStepThatSucceedsClearsItsFailures(t *testing.T) {
 	}
 	if status, _ := m.Status(context.Background()); status[0].Jobs.LastError != "" {
 		t.Errorf("status still reports %q after the form went out", status[0].Jobs.LastError)
+	}
+}
+
+// breakableClaims fails claiming jobs while broken.
+type breakableClaims struct {
+	moffman.StateStore
+	mu     sync.Mutex
+	broken bool
+}
+
+func (b *breakableClaims) set(broken bool) { b.mu.Lock(); b.broken = broken; b.mu.Unlock() }
+
+func (b *breakableClaims) ClaimJobs(ctx context.Context, now time.Time, limit int, holder string, claimFor time.Duration) ([]moffman.Job, error) {
+	b.mu.Lock()
+	broken := b.broken
+	b.mu.Unlock()
+	if broken {
+		return nil, errors.New("jobs table unreadable")
+	}
+	return b.StateStore.ClaimJobs(ctx, now, limit, holder, claimFor)
+}
+
+// brokenJobStore fails claiming and pruning jobs, as a store that cannot
+// be read would.
+type brokenJobStore struct{ moffman.StateStore }
+
+func (brokenJobStore) ClaimJobs(context.Context, time.Time, int, string, time.Duration) ([]moffman.Job, error) {
+	return nil, errors.New("jobs table unreadable")
+}
+
+func (brokenJobStore) PruneJobs(context.Context, time.Time) (int, error) {
+	return 0, errors.New("jobs table unreadable")
+}
+
+// recordLogs has m log into a buffer at every level and returns it.
+func recordLogs(m *moffman.ManualSync) *testlog.Buffer {
+	logs := &testlog.Buffer{}
+	m.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return logs
+}
+
+// TestRunOnceLogs: what an operator reads in the configured log. A good
+// run warns of nothing and reports the events it detected, once; a
+// calendar that cannot be listed, jobs that cannot be claimed and finished
+// jobs that cannot be pruned are each logged; a run cut short by shutdown
+// logs no errors.
+func TestRunOnceLogs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newManualEnv(t, "embedded")
+	e.manual(cal, jan, monday, "2026-12-01")
+	m := e.sync()
+	logs := recordLogs(m)
+	m.RunOnce(ctx)
+	m.RunOnce(ctx) // nothing new
+	got := logs.String()
+	if n := strings.Count(got, `msg="manual events detected"`); n != 1 || !strings.Contains(got, `msg="manual events detected" office=prague count=1`) {
+		t.Errorf("%d reports of the detected event in two runs, want 1:\n%s", n, got)
+	}
+	if strings.Contains(got, "level=WARN") || strings.Contains(got, "level=ERROR") {
+		t.Errorf("good runs logged warnings or errors:\n%s", got)
+	}
+
+	m.Calendar = &failingList{Calendar: e.cal, down: true}
+	m.Store = brokenJobStore{e.store}
+	logs = recordLogs(m)
+	m.RunOnce(ctx)
+	got = logs.String()
+	for _, want := range []string{
+		`level=ERROR msg="manual-event sync failed" office=prague`,
+		`level=ERROR msg="processing manual-event jobs failed"`,
+		`level=WARN msg="pruning finished jobs failed"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a failing run did not log %q:\n%s", want, got)
+		}
+	}
+
+	logs = recordLogs(m)
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	m.RunOnce(stopped)
+	if got := logs.String(); strings.Contains(got, "level=ERROR") || strings.Contains(got, "level=WARN") {
+		t.Errorf("a run after shutdown began logged errors:\n%s", got)
 	}
 }

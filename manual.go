@@ -204,7 +204,7 @@ func (m *ManualSync) resubscribe(ctx context.Context, o Office) error {
 		m.logger().InfoContext(ctx, "office calendar is accessible again", "office", o.Name, "calendar_id", o.CalendarID)
 		return nil
 	}
-	if IsCode(err, NotFound) || IsCode(err, Upstream) {
+	if IsCode(err, NotFound) || IsCode(err, Forbidden) || IsCode(err, Upstream) {
 		m.Directory.SetCalendarError(o.CalendarID, err)
 	}
 	start := m.now()

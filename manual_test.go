@@ -578,3 +578,31 @@ func TestShutdownDuringFormDelivery(t *testing.T) {
 		}
 	})
 }
+
+// TestFullSyncWindowIsWholeDays: the checking range runs from midnight UTC
+// of today plus checking_range's start to midnight plus its end, whatever
+// the time of the run: the last day inside is detected, the first day
+// after it is not.
+func TestFullSyncWindowIsWholeDays(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newManualEnv(t, backend)
+		// The run is at 10:00 on 2026-11-27; the range is one week back, two ahead.
+		first := e.manual(cal, jan, "2026-11-20", "2026-11-21")
+		last := e.manual(cal, jan, "2026-12-10", "2026-12-11")
+		after := e.manual(cal, jan, "2026-12-11", "2026-12-12")
+		before := e.manual(cal, jan, "2026-11-19", "2026-11-20")
+		if err := e.sync().SyncOffice(context.Background(), moffman.Office{Name: "prague", CalendarID: cal}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name string
+			ev   moffman.Event
+			want bool
+		}{{"first day", first, true}, {"last day", last, true}, {"day after", after, false}, {"day before", before, false}} {
+			if _, ok := e.pendingJob(c.ev.ID); ok != c.want {
+				t.Errorf("%s (%s): detected %v, want %v", c.name, c.ev.Start, ok, c.want)
+			}
+		}
+	})
+}

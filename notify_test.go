@@ -222,11 +222,17 @@ func TestSyncFailingOncePerStreak(t *testing.T) {
 			clock.add(time.Hour)
 		}
 	}
+	firstFailure := clock.now()
 	runs(moffman.FailingSyncs)
 	if got := rec.list(); len(got) != 0 {
 		t.Fatalf("after %d failed syncs: %+v", moffman.FailingSyncs, got)
 	}
 	runs(3)
+	// The streak is dated by its first failure, however long it lasts.
+	if status, _ := m.Status(context.Background()); !status[0].FailingSince.Equal(firstFailure) ||
+		status[0].FailedRuns != moffman.FailingSyncs+3 {
+		t.Errorf("status after %d failed syncs = %+v, want failing since %v", moffman.FailingSyncs+3, status[0], firstFailure)
+	}
 	got := rec.ofType(moffman.NotifySyncFailing)
 	if len(got) != 1 || got[0].Office != "prague" || got[0].Detail == "" {
 		t.Fatalf("after %d failed syncs: %+v, want one sync.failing", moffman.FailingSyncs+3, got)
@@ -235,10 +241,17 @@ func TestSyncFailingOncePerStreak(t *testing.T) {
 	cal.down = false
 	cal.mu.Unlock()
 	runs(1)
+	if status, _ := m.Status(context.Background()); !status[0].FailingSince.IsZero() || status[0].FailedRuns != 0 {
+		t.Errorf("status after a good sync = %+v, want no streak", status[0])
+	}
 	cal.mu.Lock()
 	cal.down = true
 	cal.mu.Unlock()
+	secondStreak := clock.now()
 	runs(moffman.FailingSyncs + 1)
+	if status, _ := m.Status(context.Background()); !status[0].FailingSince.Equal(secondStreak) {
+		t.Errorf("status in the second streak = %+v, want failing since %v", status[0], secondStreak)
+	}
 	again := rec.ofType(moffman.NotifySyncFailing)
 	if len(again) != 2 || again[1].ID == again[0].ID {
 		t.Errorf("a second streak: %+v, want a second sync.failing with its own id", again)

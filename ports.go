@@ -10,7 +10,9 @@ import (
 // All behave like Google Calendar v3; the error contract below is what the services
 // rely on, and internal/calendartest states it as tests that every backend
 // runs. Every method may also fail with Unavailable (the backend is down
-// or rate limited, retries are exhausted) or Upstream (it refused the call).
+// or rate limited, retries are exhausted), Forbidden (the account lacks the
+// permission, e.g. Google: the calendar is shared read-only, so writes are
+// refused) or Upstream (it refused the call).
 type Calendar interface {
 	// Insert adds ev with its own ID (or one from NewEventID when empty)
 	// and returns the stored event. Conflict when the id is already used

@@ -82,7 +82,7 @@ func (r *Reloader) subscribe(ctx context.Context, all bool) {
 		err := r.Calendar.Subscribe(ctx, o.CalendarID)
 		r.subscribed[o.CalendarID] = err == nil
 		// Only a refusal marks the office unusable; a passing outage does not.
-		if err == nil || IsCode(err, NotFound) || IsCode(err, Upstream) {
+		if err == nil || IsCode(err, NotFound) || IsCode(err, Forbidden) || IsCode(err, Upstream) {
 			r.Directory.SetCalendarError(o.CalendarID, err)
 		}
 		if err != nil {

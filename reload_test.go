@@ -1,6 +1,7 @@
 package moffman_test
 
 import (
+	"cmp"
 	"context"
 	"path/filepath"
 	"testing"
@@ -85,40 +86,47 @@ func TestReloadKeepsLastGoodListsAcrossRestart(t *testing.T) {
 }
 
 // unshared refuses one calendar as Google does for a calendar not shared
-// with the service account.
+// with the service account (NotFound, the default) or one the account may
+// not subscribe to (Forbidden).
 type unshared struct {
 	moffman.Calendar
-	id string
+	id   string
+	code moffman.Code
 }
 
 func (u unshared) Subscribe(ctx context.Context, id string) error {
 	if id == u.id {
-		return moffman.Errorf(moffman.NotFound, "calendar %s not found", id)
+		return moffman.Errorf(cmp.Or(u.code, moffman.NotFound), "calendar %s not accessible", id)
 	}
 	return u.Calendar.Subscribe(ctx, id)
 }
 
 func TestUnsharedCalendarFailsOnlyItsOffice(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "prague-cal"}, {Name: "hidden", CalendarID: "hidden-cal"}}})
-	cal := unshared{Calendar: store, id: "hidden-cal"}
-	if err := (&moffman.Reloader{Directory: dir, Store: store, Calendar: cal}).Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	res := &moffman.Reservations{Calendar: cal, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}}
-	req := moffman.ReservationRequest{OfficeID: "hidden", UserName: "A", Start: "2022-06-28", End: "2022-06-29"}
-	if _, err := res.Reserve(ctx, req); moffman.ErrorCode(err) != moffman.Unavailable {
-		t.Errorf("reserve in the unshared office: %v, want unavailable", err)
-	}
-	req.OfficeID = "prague"
-	if _, err := res.Reserve(ctx, req); err != nil {
-		t.Errorf("reserve in a shared office: %v", err)
+	for _, code := range []moffman.Code{moffman.NotFound, moffman.Forbidden, moffman.Upstream} {
+		t.Run(string(code), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store, err := sqlite.Open(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: "prague-cal"}, {Name: "hidden", CalendarID: "hidden-cal"}}})
+			cal := unshared{Calendar: store, id: "hidden-cal", code: code}
+			if err := (&moffman.Reloader{Directory: dir, Store: store, Calendar: cal}).Reload(ctx); err != nil {
+				t.Fatal(err)
+			}
+			res := &moffman.Reservations{Calendar: cal, Directory: dir, Colors: moffman.Colors{Unapproved: "4", Approved: "5"}}
+			req := moffman.ReservationRequest{OfficeID: "hidden", UserName: "A", Start: "2022-06-28", End: "2022-06-29"}
+			if _, err := res.Reserve(ctx, req); moffman.ErrorCode(err) != moffman.Unavailable {
+				t.Errorf("reserve in the office whose subscription failed (%s): %v, want unavailable", code, err)
+			}
+			req.OfficeID = "prague"
+			if _, err := res.Reserve(ctx, req); err != nil {
+				t.Errorf("reserve in a shared office: %v", err)
+			}
+		})
 	}
 }
 

@@ -104,7 +104,7 @@ func TestOfficeIDBoundaries(t *testing.T) {
 	if _, err := res.List(ctx, long, "2026-11-01", "2026-12-01", false); err != nil {
 		t.Errorf("an office id of 200 characters: %v", err)
 	}
-	for _, id := range []string{long + "o", "pra\xffgue", "pra\ngue"} {
+	for _, id := range []string{long + "o", "pra\xffgue", "pra\ngue", "\tprague"} {
 		if _, err := res.List(ctx, id, "2026-11-01", "2026-12-01", false); !moffman.IsCode(err, moffman.Invalid) {
 			t.Errorf("office id %q: %v, want Invalid", id, err)
 		}

@@ -260,6 +260,92 @@ func TestManualUserAddedLate(t *testing.T) {
 	})
 }
 
+// TestManualUserRemovedThenAddedAgain: a person taken off the manual users
+// and added again later has the event put in meanwhile processed: adding
+// her again lists the calendar in full once more.
+func TestManualUserRemovedThenAddedAgain(t *testing.T) {
+	t.Parallel()
+	petra := moffman.Person{Email: "petra@acme.com", FirstName: "Petra", LastName: "Svobodová"}
+	with := moffman.DirectoryLists{ManualUsers: []moffman.Person{petra}}
+	e := newManualEnv(t, "embedded")
+	ctx := context.Background()
+	rec := &listRecorder{Calendar: e.calendar}
+	e.cal = rec
+	m := e.sync()
+	m.RunOnce(ctx)
+	e.dir.SetDynamic(with)
+	m.RunOnce(ctx) // added: listed in full for her
+	e.dir.SetDynamic(moffman.DirectoryLists{})
+	m.RunOnce(ctx) // removed: nothing to look for, so no full listing
+	if last := rec.queries[len(rec.queries)-1]; last.SyncToken == "" {
+		t.Errorf("the run after petra was removed listed %+v, want an incremental listing", last)
+	}
+	ev := e.manual(cal, petra.Email, monday, "2026-12-01")
+	m.RunOnce(ctx) // her event comes as a change while she is no manual user
+	if got := e.get(cal, ev.ID); !got.IsManual() {
+		t.Fatalf("the event of someone not a manual user was processed: %+v", got)
+	}
+
+	e.dir.SetDynamic(with)
+	m.RunOnce(ctx)
+	if got := e.get(cal, ev.ID); got.State() != moffman.StateApproved || got.Summary != "Petra Svobodová" {
+		t.Errorf("after petra was added again her event is %+v, want approved", got)
+	}
+}
+
+// calendarDown fails the listings of one calendar while down, and records
+// whether each listing of every calendar was full or incremental.
+type calendarDown struct {
+	moffman.Calendar
+	id   string
+	mu   sync.Mutex
+	down bool
+	full map[string][]bool
+}
+
+func (c *calendarDown) List(ctx context.Context, calendarID string, q moffman.ListQuery) (moffman.EventPage, error) {
+	c.mu.Lock()
+	c.full[calendarID] = append(c.full[calendarID], q.SyncToken == "")
+	down := c.down && calendarID == c.id
+	c.mu.Unlock()
+	if down {
+		return moffman.EventPage{}, moffman.Errorf(moffman.Unavailable, "calendar is down")
+	}
+	return c.Calendar.List(ctx, calendarID, q)
+}
+
+// TestManualUserAddedWhileAnOfficeIsDown: after manual users are added,
+// an office whose full listing failed is listed in full at the next run;
+// one already listed in full goes back to incremental listings.
+func TestManualUserAddedWhileAnOfficeIsDown(t *testing.T) {
+	t.Parallel()
+	const brno = "brno@group.calendar.google.com"
+	petra := moffman.Person{Email: "petra@acme.com", FirstName: "Petra", LastName: "Svobodová"}
+	e := newManualEnv(t, "embedded", moffman.Office{Name: "prague", CalendarID: cal}, moffman.Office{Name: "brno", CalendarID: brno})
+	ctx := context.Background()
+	e.sync().RunOnce(ctx) // tokens for both
+	early := e.manual(brno, petra.Email, monday, "2026-12-01")
+	down := &calendarDown{Calendar: e.calendar, id: brno, down: true, full: map[string][]bool{}}
+	e.cal = down
+	m := e.sync()
+	e.dir.SetDynamic(moffman.DirectoryLists{ManualUsers: []moffman.Person{petra}})
+	m.RunOnce(ctx) // prague listed in full; brno's listing fails
+	down.mu.Lock()
+	down.down = false
+	down.mu.Unlock()
+	m.RunOnce(ctx)
+	m.RunOnce(ctx)
+	if want := []bool{true, false, false}; !equalBools(down.full[cal], want) {
+		t.Errorf("prague's listings full/incremental = %v, want %v", down.full[cal], want)
+	}
+	if want := []bool{true, true, false}; !equalBools(down.full[brno], want) {
+		t.Errorf("brno's listings full/incremental = %v, want %v", down.full[brno], want)
+	}
+	if got := e.get(brno, early.ID); got.State() != moffman.StateApproved {
+		t.Errorf("petra's event in brno is %+v, want approved", got)
+	}
+}
+
 func equalBools(a, b []bool) bool {
 	if len(a) != len(b) {
 		return false

@@ -193,7 +193,7 @@ func (c *Calendar) Subscribe(ctx context.Context, calendarID string) error {
 			calendarID, c.account)
 	case http.StatusForbidden:
 		if !usageLimit(err) {
-			return moffman.WrapError(moffman.Upstream, err,
+			return moffman.WrapError(moffman.Forbidden, err,
 				"the service account %s may not subscribe to calendar %q; share the calendar with it (permission \"Make changes to events\") and call /api/v1/config_update",
 				c.account, calendarID)
 		}
@@ -227,7 +227,10 @@ func (c *Calendar) fail(err error, method, calendarID, eventID string) error {
 		if usageLimit(err) {
 			return moffman.WrapError(moffman.Unavailable, err, "Google Calendar usage limits reached (%s for %s: %s); try again later", method, what, gm)
 		}
-		return moffman.WrapError(moffman.Upstream, err,
+		// A permission 403 (requiredAccessLevel: shared read-only, forbidden):
+		// Forbidden, which the core answers like an unshared calendar, as it
+		// heals when the calendar is shared for writing.
+		return moffman.WrapError(moffman.Forbidden, err,
 			"the service account %s lacks access to calendar %q (%s: %s); share the calendar with it with permission \"Make changes to events\"",
 			c.account, calendarID, method, gm)
 	case http.StatusNotFound:

@@ -326,7 +326,7 @@ func TestSubscribe(t *testing.T) {
 	}
 
 	e.fake.FailNext(googlefake.MethodCalendarListInsert, 1, 403, "forbidden")
-	wantCode(t, e.cal.Subscribe(ctx, testCal), moffman.Upstream)
+	wantCode(t, e.cal.Subscribe(ctx, testCal), moffman.Forbidden)
 	e.fake.FailNext(googlefake.MethodCalendarListInsert, 1, 409, "duplicate")
 	if err := e.cal.Subscribe(ctx, testCal); err != nil {
 		t.Errorf("409: %v", err)

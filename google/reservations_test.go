@@ -2,12 +2,15 @@ package google
 
 import (
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"google.golang.org/api/calendar/v3"
 
 	"github.com/moffman/moffman"
 	"github.com/moffman/moffman/googlefake"
+	"github.com/moffman/moffman/internal/httpstatus"
 )
 
 // The REST way end to end: moffman.Reservations over the adapter over the
@@ -89,6 +92,61 @@ func TestReservationsEndToEnd(t *testing.T) {
 	step("cancel again", map[string]int{googlefake.MethodEventsDelete: 1}, func() error { return svc.Cancel(ctx, "prague", eventID) })
 	if ev := e.stored(t, eventID); ev.Status != "cancelled" {
 		t.Errorf("status %q after cancel", ev.Status)
+	}
+}
+
+// A calendar shared read-only: Google refuses every write with 403
+// requiredAccessLevel. The reservation answers 503 naming the calendar and
+// the account (it heals when the calendar is shared for writing), not a 502
+// as for a broken upstream; reads keep working.
+func TestReservationsOnReadOnlyCalendar(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := t.Context()
+	account := e.fake.ServiceAccountEmail()
+	svc := &moffman.Reservations{
+		Calendar:  e.cal,
+		Directory: moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: testCal}}}),
+		Colors:    moffman.Colors{Unapproved: "4", Approved: "5"},
+		Account:   account,
+		Logger:    e.opts.Logger,
+	}
+	req := moffman.ReservationRequest{OfficeID: "prague", UserName: userName, Start: "2022-06-28", End: "2022-06-29", RequestDT: requestDT}
+	existing, err := svc.Reserve(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e.fake.ShareReadOnly(testCal)
+	want503 := func(what string, err error) {
+		t.Helper()
+		msg := moffman.ErrorMessage(err)
+		if httpstatus.Of(err) != http.StatusServiceUnavailable || !strings.Contains(msg, testCal) || !strings.Contains(msg, account) {
+			t.Errorf("%s on a read-only calendar = %v (HTTP %d), want 503 naming the calendar and %s", what, err, httpstatus.Of(err), account)
+		}
+	}
+	fresh := req
+	fresh.RequestDT = "09:00:00 2020/06/26"
+	_, err = svc.Reserve(ctx, fresh)
+	want503("pending Reserve", err)
+	fresh.Approved = true
+	_, err = svc.Reserve(ctx, fresh)
+	want503("approving Reserve", err)
+	want503("Cancel", svc.Cancel(ctx, "prague", existing.ID))
+	if r, err := svc.Get(ctx, "prague", existing.ID); err != nil || r.State != moffman.StatePending {
+		t.Errorf("Get on a read-only calendar = %+v, %v; reading is allowed", r, err)
+	}
+	if _, ok := e.fake.Event(testCal, moffman.EventID(fresh.UserName, fresh.RequestDT, fresh.Start, fresh.End)); ok {
+		t.Error("a refused write left an event")
+	}
+
+	e.fake.Share(testCal)
+	r, err := svc.Reserve(ctx, fresh)
+	if err != nil || r.State != moffman.StateApproved {
+		t.Fatalf("approving Reserve after sharing for writing = %+v, %v", r, err)
+	}
+	if err := svc.Cancel(ctx, "prague", existing.ID); err != nil {
+		t.Errorf("Cancel after sharing for writing: %v", err)
 	}
 }
 

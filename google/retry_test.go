@@ -44,7 +44,7 @@ func TestRetryRateLimits(t *testing.T) {
 	e.fake.ResetCalls()
 	e.fake.FailNext(googlefake.MethodEventsGet, 1, 403, "forbidden")
 	_, err = e.cal.Get(t.Context(), testCal, eventID)
-	wantCode(t, err, moffman.Upstream)
+	wantCode(t, err, moffman.Forbidden)
 	if msg := moffman.ErrorMessage(err); !strings.Contains(msg, e.fake.ServiceAccountEmail()) || !strings.Contains(msg, testCal) {
 		t.Errorf("message %q should name the account and the calendar", msg)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/moffman/moffman"
+	"github.com/moffman/moffman/internal/testlog"
 	"github.com/moffman/moffman/sqlite"
 )
 
@@ -346,5 +349,73 @@ func TestBackendFailures(t *testing.T) {
 	}
 	if status, _ := e.do("POST", "/api/v1/reservations", reservation(true)); status != 502 {
 		t.Errorf("patch refused: %d, want 502", status)
+	}
+}
+
+// brokenList fails every listing with an error outside the core's
+// vocabulary, as a bug would.
+type brokenList struct{ moffman.Calendar }
+
+func (brokenList) List(context.Context, string, moffman.ListQuery) (moffman.EventPage, error) {
+	return moffman.EventPage{}, errors.New("index corrupted")
+}
+
+// TestServerErrorsAreLogged: a 500 is logged with its cause, which the
+// answer does not show; a client's mistake is not logged.
+func TestServerErrorsAreLogged(t *testing.T) {
+	t.Parallel()
+	store, err := sqlite.Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	dir := moffman.NewDirectory(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: pragueCal}}})
+	logs := &testlog.Buffer{}
+	s := &Server{
+		Reservations: &moffman.Reservations{Calendar: brokenList{store}, Directory: dir},
+		Directory:    dir,
+		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	e := &env{t: t, store: store, srv: srv}
+	status, body := e.do("GET", "/api/v1/offices/prague/reservations?from=2022-06-01&to=2022-07-01", "")
+	if status != 500 || strings.Contains(fmt.Sprint(body["detail"]), "index corrupted") {
+		t.Errorf("a failing backend: %d %v, want 500 without the cause", status, body)
+	}
+	if got := logs.String(); !strings.Contains(got, `msg="request failed"`) || !strings.Contains(got, "status=500") || !strings.Contains(got, "index corrupted") {
+		t.Errorf("the 500 was not logged with its cause:\n%s", got)
+	}
+	before := logs.String()
+	if status, _ := e.do("GET", "/api/v1/offices/nowhere/reservations", ""); status != 404 {
+		t.Errorf("unknown office: %d, want 404", status)
+	}
+	if after := strings.TrimPrefix(logs.String(), before); strings.Contains(after, "request failed") {
+		t.Errorf("a 404 was logged as a failure:\n%s", after)
+	}
+}
+
+// TestWebPageRoutes: the page's routes exist only with a page to serve.
+func TestWebPageRoutes(t *testing.T) {
+	t.Parallel()
+	for _, web := range []bool{false, true} {
+		s := &Server{Directory: moffman.NewDirectory(moffman.DirectoryLists{}), Logger: quiet}
+		if web {
+			s.Web = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "the page") })
+		}
+		srv := httptest.NewServer(s.Handler())
+		resp, err := http.Get(srv.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if web && (resp.StatusCode != 200 || string(body) != "the page") {
+			t.Errorf("with the page, /login = %d %q, want the page", resp.StatusCode, body)
+		}
+		if !web && (resp.StatusCode != 404 || !strings.Contains(string(body), "no such page")) {
+			t.Errorf("without the page, /login = %d %q, want 404", resp.StatusCode, body)
+		}
 	}
 }

@@ -267,7 +267,8 @@ func TestCommitFailure(t *testing.T) {
 }
 
 // TestCancelQueued gives up on a write while it waits for the committer:
-// the caller returns at once and the write never happens.
+// the caller returns at once and the write never happens. The writes
+// queued behind it in the same batch still run.
 func TestCancelQueued(t *testing.T) {
 	t.Parallel()
 	s := openTest(t)
@@ -279,6 +280,11 @@ func TestCancelQueued(t *testing.T) {
 		errc <- err
 	}()
 	waitQueued(t, s, 1)
+	after := queue(t, s, func() error {
+		_, err := s.Insert(context.Background(), "c", event("event2", "2024-01-01", "2024-01-02"))
+		return err
+	})
+	waitQueued(t, s, 2)
 	cancel()
 	select {
 	case err := <-errc: // the committer is still held
@@ -289,7 +295,14 @@ func TestCancelQueued(t *testing.T) {
 		t.Fatal("a cancelled queued write did not return")
 	}
 	release()
-	mustInsert(t, s, "c", event("event2", "2024-01-01", "2024-01-02")) // after the skipped one
+	if errs := after(); errs[0] != nil {
+		t.Errorf("the insert queued behind the cancelled one: %v", errs[0])
+	}
+	// It ran in the batch that skipped the cancelled write.
+	if _, err := s.Get(context.Background(), "c", "event2"); err != nil {
+		t.Errorf("the insert queued behind the cancelled one is missing: %v", err)
+	}
+	mustInsert(t, s, "c", event("event3", "2024-01-01", "2024-01-02")) // a later batch
 	_, err := s.Get(context.Background(), "c", "event1")
 	wantCode(t, err, moffman.NotFound)
 }

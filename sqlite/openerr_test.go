@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -173,4 +174,17 @@ func openErr(path string) error {
 		s.Close()
 	}
 	return err
+}
+
+// TestRunningAsNamesTheUser: a permission error names the user by name
+// and uid, as the administrator fixing the file's owner needs both.
+func TestRunningAsNamesTheUser(t *testing.T) {
+	t.Parallel()
+	u, err := user.Current()
+	if err != nil {
+		t.Skipf("this system cannot name the current user: %v", err)
+	}
+	if got, want := runningAs(), u.Username+" (uid "+u.Uid+")"; got != want {
+		t.Errorf("runningAs() = %q, want %q", got, want)
+	}
 }

@@ -224,3 +224,50 @@ func TestKillDurability(t *testing.T) {
 	}
 	t.Logf("%d acknowledged inserts survived", len(acked))
 }
+
+// TestClaims: ClaimJobs claims no more than its limit, so a worker taking
+// one job at a time leaves the others to the other workers; a job saved
+// with Claim.For 0 is released: its holder cannot save under that claim
+// any more, and another may claim the job at once.
+func TestClaims(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t)
+	now := time.Now().Truncate(time.Millisecond)
+	var jobs []moffman.Job
+	for i := range 3 {
+		jobs = append(jobs, moffman.Job{CalendarID: "c", EventID: fmt.Sprintf("ev%d", i), OfficeID: "prague",
+			Step: moffman.StepDetected, NextAttempt: now.Add(-time.Minute), Created: now})
+	}
+	if err := s.CommitSync(ctx, "c", jobs, "token"); err != nil {
+		t.Fatal(err)
+	}
+	// A claim that lapses at once leaves its job free again.
+	if got, err := s.ClaimJobs(ctx, now, 1, "sleeper", time.Nanosecond); err != nil || len(got) != 1 {
+		t.Fatalf("a first claim = %+v, %v", got, err)
+	}
+	var claimed []moffman.Job
+	seen := map[string]bool{}
+	for i := range 3 {
+		got, err := s.ClaimJobs(ctx, now, 1, fmt.Sprintf("worker%d", i), time.Minute)
+		if err != nil || len(got) != 1 || seen[got[0].EventID] {
+			t.Fatalf("claim %d with limit 1 = %+v, %v; want one job not claimed before", i, got, err)
+		}
+		seen[got[0].EventID] = true
+		claimed = append(claimed, got[0])
+	}
+	if got, err := s.ClaimJobs(ctx, now, 1, "late", time.Minute); err != nil || len(got) != 0 {
+		t.Errorf("a claim while every job is held = %+v, %v; want none", got, err)
+	}
+
+	stop := claimed[0]
+	stop.Claim.For = 0 // its holder stops between steps
+	if err := s.SaveJob(ctx, stop); err != nil {
+		t.Fatal(err)
+	}
+	stop.Step = moffman.StepFormDelivered
+	wantCode(t, s.SaveJob(ctx, stop), moffman.Conflict)
+	if got, err := s.ClaimJobs(ctx, now, 0, "late", time.Minute); err != nil || len(got) != 1 || got[0].EventID != stop.EventID {
+		t.Errorf("a claim after the release = %+v, %v; want the released job", got, err)
+	}
+}

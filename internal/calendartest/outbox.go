@@ -215,9 +215,15 @@ func testPruneOutbox(t *testing.T, o moffman.Outbox, clk *Clock) {
 	if got := stats["webhook:a"]; got.Pending != 1 || got.Delivered != 1 {
 		t.Errorf("after pruning: %+v, want the pending one and the recent delivered one", got)
 	}
-	// The pruned notification is forgotten: recorded again, it is new.
-	mustEnqueue(t, o, sampleNotification("old", clk.Now()), "webhook:a")
-	if got := deliveryIDs(mustDue(t, o, "webhook:a", clk.Now(), 0)); !reflect.DeepEqual(got, []string{"pending", "old"}) {
+	// The pruned notification is forgotten: recorded again, it is new,
+	// with the fields it has now.
+	again := sampleNotification("old", clk.Now())
+	again.Detail = "recorded again"
+	mustEnqueue(t, o, again, "webhook:a")
+	due := mustDue(t, o, "webhook:a", clk.Now(), 0)
+	if got := deliveryIDs(due); !reflect.DeepEqual(got, []string{"pending", "old"}) {
 		t.Errorf("due after recording the pruned one again = %v, want [pending old]", got)
+	} else if n := due[1].Notification; n.Detail != "recorded again" || !n.At.Equal(again.At) {
+		t.Errorf("the pruned notification recorded again is %+v, want its new fields", n)
 	}
 }
