@@ -27,7 +27,8 @@ import (
 //
 // Each write runs inside its own SAVEPOINT, so a write that fails (a
 // duplicate id, a missing event) is undone alone and only its caller sees
-// the error. A caller is answered only after the COMMIT of its batch, so a
+// the error; a write of one statement (an insert, a patch) needs none,
+// as SQLite undoes a failed statement by itself (oneStatement). A caller is answered only after the COMMIT of its batch, so a
 // write that succeeds is durable and visible to later reads, as when every
 // write was its own transaction; if the COMMIT fails, every caller of the
 // batch gets that error.
