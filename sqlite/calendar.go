@@ -25,7 +25,7 @@ func (s *Store) Insert(ctx context.Context, calendarID string, ev moffman.Event)
 	}
 	now := s.now()
 	var seq int64
-	err = s.write(ctx, "insert event", func(ctx context.Context, tx *sql.Tx) error {
+	err = s.writeOne(ctx, "insert event", func(ctx context.Context, tx *sql.Tx) error {
 		// The insert reads nothing beforehand: a duplicate id is reported
 		// by the primary key.
 		err := tx.StmtContext(ctx, s.insertEvent).QueryRowContext(ctx, calendarID, ev.ID, ev.Summary,
@@ -62,7 +62,7 @@ func (s *Store) Patch(ctx context.Context, calendarID, eventID string, p moffman
 	}
 	now := s.now().UnixMilli()
 	var ev moffman.Event
-	err = s.write(ctx, "patch event", func(ctx context.Context, tx *sql.Tx) error {
+	err = s.writeOne(ctx, "patch event", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		ev, _, err = scanEvent(tx.StmtContext(ctx, s.patchEvent).QueryRowContext(ctx, calendarID, eventID,
 			p.Summary, p.Start, p.End, p.ColorID, priv, now))

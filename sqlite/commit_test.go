@@ -401,3 +401,36 @@ func seqOf(etag string) int {
 	n, _ := strconv.Atoi(strings.Trim(etag, `"`))
 	return n
 }
+
+// TestLoneWriteAfterBusyBatch commits a batch of several writes, after
+// which the committer waits for more to gather; a lone write that follows
+// is committed all the same, as is one queued while the store closes.
+func TestLoneWriteAfterBusyBatch(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	ctx := context.Background()
+	release := holdCommitter(t, s)
+	var calls []func() error
+	for i := range 4 {
+		calls = append(calls, func() error {
+			_, err := s.Insert(ctx, "c", event(fmt.Sprint("batch", i), "2024-01-01", "2024-01-02"))
+			return err
+		})
+	}
+	wait := queue(t, s, calls...)
+	release()
+	for i, err := range wait() {
+		if err != nil {
+			t.Errorf("insert %d: %v", i, err)
+		}
+	}
+	lone := mustInsert(t, s, "c", event("alone", "2024-01-01", "2024-01-02"))
+	if got, err := s.Get(ctx, "c", "alone"); err != nil || got.ETag != lone.ETag {
+		t.Errorf("Get(alone) = %+v, %v", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Insert(ctx, "c", event("later", "2024-01-01", "2024-01-02"))
+	wantCode(t, err, moffman.Unavailable)
+}
