@@ -12,32 +12,28 @@ import (
 )
 
 // Group commit. SQLite has one writer at a time, and a small write's cost
-// is mostly its transaction: taking the write lock, appending the pages it
-// changed (the table's and each index's) to the WAL at COMMIT, and now and
-// then the automatic checkpoint that COMMIT runs. So every write goes
-// through one committer goroutine, which runs all the writes waiting at
-// that moment in one transaction and commits once: under load the fixed
-// costs are paid once per batch, and a page that several writes change
-// (the newest leaf of the seq index, the calendar's row) is written once.
-// Nothing waits for more writes to arrive, so an idle store adds no
-// latency; a batch is whatever queued while the previous one ran. And the
-// queue is served in arrival order, whereas database/sql hands its one
-// writing connection to a random waiter, which under load left some
+// is mostly its transaction: taking the write lock and appending the pages
+// it changed (the table's and each index's) to the WAL at COMMIT. So every
+// write goes through one committer goroutine, which runs the writes
+// waiting at that moment in one transaction and commits once: under load
+// the fixed costs are paid once per batch, and a page that several writes
+// change (the newest leaf of the seq index, the calendar's row) is written
+// once. An idle store adds no latency (see gatherWait for the one wait).
+// The queue is served in arrival order, whereas database/sql hands its
+// one writing connection to a random waiter, which under load left some
 // writes waiting behind dozens of others.
 //
-// Each write runs inside its own SAVEPOINT, so a write that fails (a
-// duplicate id, a missing event) is undone alone and only its caller sees
-// the error; a write of one statement (an insert, a patch) needs none,
-// as SQLite undoes a failed statement by itself (oneStatement). A caller is answered only after the COMMIT of its batch, so a
-// write that succeeds is durable and visible to later reads, as when every
-// write was its own transaction; if the COMMIT fails, every caller of the
-// batch gets that error.
+// A write of several statements runs inside its own SAVEPOINT, so a write
+// that fails (a duplicate id, a missing event) is undone alone and only
+// its caller sees the error; a write of one statement (an insert, a patch)
+// needs none, as SQLite undoes a failed statement by itself
+// (oneStatement). A caller is answered only after the COMMIT of its batch,
+// so a write that succeeds is durable and visible to later reads, as when
+// every write was its own transaction; if the COMMIT fails, every caller
+// of the batch gets that error.
 //
-// Every batch ends with an explicit COMMIT, which runs SQLite's automatic
-// checkpoint once the WAL holds 1000 pages. An autocommitted INSERT or
-// UPDATE ... RETURNING read with QueryRow commits when it is reset, which
-// skips that checkpoint: with only inserts and patches the WAL used to
-// grow without bound (over 1 GB in a 10-second ingest benchmark).
+// The writer never checkpoints (wal_autocheckpoint=0): the checkpointer
+// copies the WAL back on its own connection beside it (checkpoint.go).
 
 // maxBatch bounds the writes of one transaction, so that one batch cannot
 // hold the write lock for long.
