@@ -560,3 +560,57 @@ func TestRemovedManualUserLeavesTheWaitlist(t *testing.T) {
 		}
 	})
 }
+
+// An approval repeated after the capacity was lowered below the day's
+// load keeps its desk, while a new one is refused; an approved event moved
+// by hand to other days takes no desk on the days it left when its
+// approval is repeated there.
+func TestRepeatedApprovalAfterTheCapacityWasLowered(t *testing.T) {
+	t.Parallel()
+	forBackends(t, func(t *testing.T, backend string) {
+		e := newCapacityEnv(t, backend, desks(2))
+		ctx := context.Background()
+		if _, err := e.approve("Anna Black", monday, "2026-12-01"); err != nil {
+			t.Fatal(err)
+		}
+		bob, err := e.approve("Bob White", monday, "2026-12-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.dir.SetDynamic(moffman.DirectoryLists{Offices: []moffman.Office{{Name: "prague", CalendarID: cal, Capacity: desks(1)}}})
+		if _, err := e.approve("Anna Black", monday, "2026-12-01"); err != nil {
+			t.Errorf("a repeated approval after the capacity was lowered: %v, want it to keep its desk", err)
+		}
+		if _, err := e.approve("Carl Green", monday, "2026-12-01"); !slices.Equal(fullDates(t, err), []string{monday}) {
+			t.Errorf("a new approval on the over-full day: %v, want 409 naming %s", err, monday)
+		}
+
+		// Bob's event is moved by hand to Wednesday; his approval for
+		// Monday, repeated, would bring him back to a full day.
+		wed, thu := "2026-12-02", "2026-12-03"
+		if _, err := e.calendar.Patch(ctx, cal, bob.ID, moffman.EventPatch{Start: &wed, End: &thu}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.approve("Bob White", monday, "2026-12-01"); !slices.Equal(fullDates(t, err), []string{monday}) {
+			t.Errorf("repeating a moved event's approval onto a full day: %v, want 409 naming %s", err, monday)
+		}
+	})
+}
+
+// Reservations without a RoomFreed hook (no manual sync wired) cancel in
+// a limited office like anywhere else.
+func TestCancelWithoutAWaitlistHook(t *testing.T) {
+	t.Parallel()
+	e := newCapacityEnv(t, "embedded", desks(1))
+	e.res.RoomFreed = nil
+	r, err := e.approve("Anna Black", monday, "2026-12-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.res.Cancel(context.Background(), "prague", r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.approve("Bob White", monday, "2026-12-01"); err != nil {
+		t.Errorf("approval after the cancellation: %v, want the freed desk", err)
+	}
+}
