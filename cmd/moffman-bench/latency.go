@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -28,38 +26,7 @@ import (
 // falling due meanwhile are sent late and their lateness is part of their
 // latency. Requests under way when dur ends are waited for.
 func openLoop(ctx context.Context, name string, rate float64, clients int, dur time.Duration, fn op) *LoadStats {
-	interval := max(time.Duration(float64(time.Second)/rate), time.Nanosecond)
-	total := int64(dur / interval)
-	var next atomic.Int64
-	recs := make([]*recorder, clients)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range clients {
-		rec := &recorder{lat: make([]time.Duration, 0, int(total)/clients+1)}
-		recs[w] = rec
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				k := next.Add(1) - 1
-				if k >= total {
-					return
-				}
-				due := start.Add(time.Duration(k) * interval)
-				if wait := time.Until(due); wait > 0 {
-					select {
-					case <-time.After(wait):
-					case <-ctx.Done():
-						return
-					}
-				} else if -wait > 100*time.Millisecond {
-					rec.late++
-				}
-				status, err := fn(context.WithoutCancel(ctx), w)
-				rec.record(time.Since(due), status, err)
-			}
-		})
-	}
-	wg.Wait()
-	s := summarise(name, clients, time.Since(start), recs)
+	s := scheduled(ctx, name, rate, clients, dur, fn, true)
 	s.Rate = rate
 	return s
 }

@@ -168,14 +168,20 @@ var errExhausted = errors.New("nothing left to send")
 // their schedule are counted as late. Requests already sent when dur ends
 // are waited for.
 func fixedRate(ctx context.Context, name string, rate float64, inFlight int, dur time.Duration, fn op) *LoadStats {
+	return scheduled(ctx, name, rate, inFlight, dur, fn, false)
+}
+
+// scheduled runs the schedule of fixedRate and openLoop; fromDue measures
+// each latency from the request's intended send time instead of the send.
+func scheduled(ctx context.Context, name string, rate float64, workers int, dur time.Duration, fn op, fromDue bool) *LoadStats {
 	interval := max(time.Duration(float64(time.Second)/rate), time.Nanosecond)
 	total := int64(dur / interval)
 	var next atomic.Int64
-	recs := make([]*recorder, inFlight)
+	recs := make([]*recorder, workers)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := range inFlight {
-		rec := &recorder{}
+	for w := range workers {
+		rec := &recorder{lat: make([]time.Duration, 0, int(total)/workers+1)}
 		recs[w] = rec
 		wg.Go(func() {
 			for {
@@ -196,14 +202,17 @@ func fixedRate(ctx context.Context, name string, rate float64, inFlight int, dur
 				if ctx.Err() != nil {
 					return
 				}
-				t := time.Now()
+				from := time.Now()
+				if fromDue {
+					from = due
+				}
 				status, err := fn(context.WithoutCancel(ctx), w)
-				rec.record(time.Since(t), status, err)
+				rec.record(time.Since(from), status, err)
 			}
 		})
 	}
 	wg.Wait()
-	return summarise(name, inFlight, time.Since(start), recs)
+	return summarise(name, workers, time.Since(start), recs)
 }
 
 // bearerToken, when set (--token), goes with every request to moffman.
