@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/moffman/moffman"
-	"github.com/moffman/moffman/byroapi"
 )
 
 // notifications records what the core notifies; fail makes it refuse.
@@ -266,10 +265,7 @@ func TestFormStuckWhenWaitingForAnOperator(t *testing.T) {
 	e := newManualEnv(t, "embedded")
 	clock := e.withClock()
 	forms := newSilentForms(t)
-	issuer, err := byroapi.New(byroapi.Config{Template: "attendance", URL: forms.srv.URL}, forms.srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	issuer := forms.issuer(t)
 	ev := e.manual(cal, jan, monday, "2026-12-01")
 	m := e.sync()
 	m.Forms = issuer

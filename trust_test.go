@@ -424,6 +424,15 @@ func newSilentForms(t *testing.T) *silentForms {
 	return f
 }
 
+// issuer is a Byroapi client of the fake.
+func (f *silentForms) issuer(t *testing.T) moffman.FormIssuer {
+	issuer, err := byroapi.New(byroapi.Config{Template: "attendance", URL: f.srv.URL}, f.srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return issuer
+}
+
 func (f *silentForms) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.received }
 
 func (f *silentForms) answer() { f.mu.Lock(); f.silent = false; f.mu.Unlock() }
@@ -434,10 +443,7 @@ func TestUnknownOutcomeIsRepeatedSparinglyThenWaitsForAnOperator(t *testing.T) {
 		e := newManualEnv(t, backend)
 		clock := e.withClock()
 		forms := newSilentForms(t)
-		issuer, err := byroapi.New(byroapi.Config{Template: "attendance", URL: forms.srv.URL}, forms.srv.Client())
-		if err != nil {
-			t.Fatal(err)
-		}
+		issuer := forms.issuer(t)
 		ev := e.manual(cal, jan, monday, "2026-12-01")
 		m := e.sync()
 		m.Forms = issuer
@@ -516,10 +522,7 @@ func TestOperatorRetrySendsOnlyOnceMore(t *testing.T) {
 	e := newManualEnv(t, "embedded")
 	clock := e.withClock()
 	forms := newSilentForms(t)
-	issuer, err := byroapi.New(byroapi.Config{Template: "attendance", URL: forms.srv.URL}, forms.srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	issuer := forms.issuer(t)
 	ev := e.manual(cal, jan, monday, "2026-12-01")
 	m := e.sync()
 	m.Forms = issuer
