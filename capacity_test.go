@@ -494,6 +494,10 @@ func TestRemovedManualUserGivesTheDeskBack(t *testing.T) {
 		if ev := e.get(cal, held.ID); ev.Private[moffman.PropDesk] != moffman.DeskHeld || ev.State() == moffman.StateApproved {
 			t.Fatalf("eva's event %+v, want a desk held and not approved (Byroapi is down)", ev)
 		}
+		// Holding a desk, it is still Eva's own event: named as the directory has her.
+		if a, err := e.res.Attendance(ctx, "prague", monday, "2026-12-01"); err != nil || len(a.Days[0].People) != 1 || a.Days[0].People[0].Name != "Eva Dvořák" {
+			t.Errorf("attendance while eva's desk is held: %+v, %v; want Eva Dvořák", a, err)
+		}
 		waiting := e.manualAt(petr, monday, "2026-12-01")
 		e.m.RunOnce(ctx)
 		e.wantWaitlisted(waiting.ID)
@@ -612,5 +616,34 @@ func TestCancelWithoutAWaitlistHook(t *testing.T) {
 	}
 	if _, err := e.approve("Bob White", monday, "2026-12-01"); err != nil {
 		t.Errorf("approval after the cancellation: %v, want the freed desk", err)
+	}
+}
+
+// A waitlisted event given a desk whose form has not gone out yet is still
+// its person's own event, named as the directory has them.
+func TestPromotedEventAwaitingItsFormIsNamedByTheDirectory(t *testing.T) {
+	t.Parallel()
+	e := newCapacityEnv(t, "embedded", desks(1))
+	ctx := context.Background()
+	anna, err := e.approve("Anna Black", monday, "2026-12-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := e.manualAt(eva, monday, "2026-12-01")
+	e.m.RunOnce(ctx)
+	e.wantWaitlisted(ev.ID)
+	e.manualEnv.forms.setDown(true)
+	if err := e.res.Cancel(ctx, "prague", anna.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.RecheckWaitlists(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(cal, ev.ID); got.Private[moffman.PropDesk] != moffman.DeskHeld || got.State() == moffman.StateApproved {
+		t.Fatalf("event %+v, want its desk held and no approval yet (Byroapi is down)", got)
+	}
+	a, err := e.res.Attendance(ctx, "prague", monday, "2026-12-01")
+	if err != nil || len(a.Days[0].People) != 1 || a.Days[0].People[0].Name != "Eva Dvořák" {
+		t.Errorf("attendance %+v, %v; want Eva Dvořák", a, err)
 	}
 }
