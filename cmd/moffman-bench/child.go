@@ -194,10 +194,12 @@ func startServer(ctx context.Context, bin, config string, port int) (*server, er
 // childEnv is the environment moffman runs with: only what any process
 // needs from the bench's. The configuration is the file alone, and the
 // bench's own variables stay out (moffman refuses MOFFMAN_ variables it
-// does not know, such as a test switch set for go test ./...).
+// does not know, such as a test switch set for go test ./...). PPROF_ADDR
+// and GODEBUG pass through, for profiling a build with -tags pprof under
+// the bench's load (README "Performance").
 func childEnv() []string {
 	var env []string
-	for _, name := range []string{"PATH", "HOME", "TMPDIR"} {
+	for _, name := range []string{"PATH", "HOME", "TMPDIR", "PPROF_ADDR", "GODEBUG"} {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)
 		}
