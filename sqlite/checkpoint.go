@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"time"
 )
 
@@ -18,18 +19,23 @@ import (
 // But the WAL starts over from its beginning only when a write transaction
 // begins after a checkpoint has copied all of it, and beside a busy writer
 // a checkpoint never has: new frames arrive while it copies. Under steady
-// load the WAL then grew by tens of MB a second, every commit extended the
-// file, and each time it passed walLimitFrames the TRUNCATE checkpoint that
-// bounds it held the writer back for 70-95 ms (the stalls under wrk). So
-// once the WAL holds walRestartFrames, the checkpointer copies it in
-// PASSIVE passes beside the writer, each copying what was committed during
-// the one before, until that is little, and then a last one while the
-// committer waits between two batches (pauseWrites): that one copies only
-// the frames committed since, a few milliseconds' worth, and the next batch
-// starts the WAL over. Should readers have kept the WAL from starting over
-// until it holds walLimitFrames, that last pass is a TRUNCATE, which
-// bounds the file; run between batches, it does not leave the committer
-// in SQLite's busy handler, which sleeps up to 100 ms between tries.
+// load the WAL then grew by tens of MB a second and every commit extended
+// the file. So once the WAL holds walRestartFrames, the checkpointer copies
+// it in PASSIVE passes beside the writer, each copying what was committed
+// during the one before, until that is little, and then a last one while
+// the committer waits between two batches (pauseWrites): that one copies
+// only the frames committed since, a few milliseconds' worth, and the next
+// batch starts the WAL over. The last pass is PASSIVE too: a TRUNCATE
+// there held the writer for 75-150 ms under wrk (it waits for readers and
+// truncates a file of tens of MB). The file is bounded by the writer's
+// journal_size_limit instead: SQLite cuts the WAL back to it when it
+// starts over.
+//
+// A pass syncs the database file only when it has copied the whole WAL,
+// so the paused pass used to pay the fsync of every page the passes beside
+// the writer had copied (20-80 ms under load). The checkpointer therefore
+// syncs the database file itself, beside the writer, before each pass of a
+// restart; the paused pass then flushes only what it copied.
 //
 // A checkpoint copies each page once, however often the WAL holds it, and
 // syncs the WAL and the database file: the longer the WAL between two
@@ -39,24 +45,31 @@ import (
 
 const (
 	checkpointEvery  = 250 * time.Millisecond
-	walRestartFrames = 8192  // 32 MiB of 4 KiB pages
-	walPausedFrames  = 64    // at most about this many are left to the paused pass
-	walLimitFrames   = 16384 // 64 MiB
+	walRestartFrames = 8192 // 32 MiB of 4 KiB pages
+	walPausedFrames  = 64   // at most about this many are left to the paused pass
+	walSizeLimit     = 64 << 20
 )
 
 type checkpointer struct {
 	ckpt     *sql.DB
+	dbFile   *os.File // the database file, for syncing it beside the writer
 	stopCkpt context.CancelFunc
 	ckptDone chan struct{}
 }
 
 // startCheckpointer opens the checkpointing connection and starts its
 // goroutine; Close stops it.
-func (s *Store) startCheckpointer(ctx context.Context, dsn string) error {
+func (s *Store) startCheckpointer(ctx context.Context, dsn, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return accessError(path, err)
+	}
 	db, err := openDB(ctx, dsn, 1)
 	if err != nil {
+		f.Close()
 		return err
 	}
+	s.dbFile = f
 	loopCtx, cancel := context.WithCancel(context.Background())
 	s.ckpt, s.stopCkpt, s.ckptDone = db, cancel, make(chan struct{})
 	go s.checkpointLoop(loopCtx)
@@ -80,17 +93,15 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 		// Each pass copies what was committed during the one before;
 		// stop when that is little, so that the paused pass is short.
 		for range 4 {
+			_ = s.dbFile.Sync() // a failure shows in the pass's own sync
 			more, err := s.checkpoint(ctx, "PASSIVE")
 			if err != nil || more-frames < walPausedFrames {
 				break
 			}
 			frames = more
 		}
-		mode := "PASSIVE"
-		if frames > walLimitFrames {
-			mode = "TRUNCATE" // readers kept the WAL from starting over
-		}
-		s.pauseWrites(func() { _, _ = s.checkpoint(ctx, mode) })
+		_ = s.dbFile.Sync()
+		s.pauseWrites(func() { _, _ = s.checkpoint(ctx, "PASSIVE") })
 		// Errors (busy, ctx ended) are retried on the next tick.
 	}
 }
@@ -103,7 +114,10 @@ func (s *Store) checkpoint(ctx context.Context, mode string) (frames int, err er
 	return frames, err
 }
 
-// stopCheckpointer stops the goroutine and closes its connection.
+// stopCheckpointer stops the goroutine and closes its connection. The
+// database file stays open until closeDBFile, after the last SQLite
+// connection: closing any descriptor of a file drops the process's POSIX
+// locks on it, SQLite's among them.
 func (s *Store) stopCheckpointer() error {
 	if s.stopCkpt == nil {
 		return nil // in memory, or Open failed before starting it
@@ -111,4 +125,11 @@ func (s *Store) stopCheckpointer() error {
 	s.stopCkpt()
 	<-s.ckptDone
 	return s.ckpt.Close()
+}
+
+func (s *Store) closeDBFile() error {
+	if s.dbFile == nil {
+		return nil
+	}
+	return s.dbFile.Close()
 }

@@ -48,9 +48,8 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 }
 
 // TestWALStartsOverUnderSteadyWrites keeps writers busy and checks that the
-// WAL file never reaches walLimitFrames: the checkpointer lets it start
-// over while writes keep coming, instead of letting it grow until the
-// TRUNCATE that bounds it stops the writer (the stalls under wrk).
+// WAL file never reaches walSizeLimit: the checkpointer lets it start over
+// while writes keep coming, instead of letting it grow with every commit.
 func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 16,000 events")
@@ -91,7 +90,7 @@ func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 		most = max(most, walSize())
 		select {
 		case <-done:
-			if limit := int64(walLimitFrames * 4096); most >= limit {
+			if limit := int64(walSizeLimit); most >= limit {
 				t.Errorf("with %d events written the WAL grew to %d bytes; want less than %d", writers*each, most, limit)
 			}
 			return

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"modernc.org/sqlite"
@@ -224,7 +225,8 @@ func (s *Store) openFile(ctx context.Context, path string) error {
 	}
 	s.w, err = openDB(ctx, base+"?_txlock=immediate&_pragma=busy_timeout(5000)"+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"+
-		"&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)", 1)
+		"&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)"+
+		"&_pragma=journal_size_limit("+strconv.Itoa(walSizeLimit)+")", 1)
 	if damaged(err) {
 		return damagedError(path, err)
 	}
@@ -240,7 +242,7 @@ func (s *Store) openFile(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	return s.startCheckpointer(ctx, base+"?_pragma=busy_timeout(5000)")
+	return s.startCheckpointer(ctx, base+"?_pragma=busy_timeout(5000)", path)
 }
 
 // openDB opens a pool of at most n connections and connects once.
@@ -443,6 +445,7 @@ func (s *Store) Close() error {
 			errs = append(errs, db.Close())
 		}
 	}
+	errs = append(errs, s.closeDBFile())
 	return errors.Join(errs...)
 }
 
