@@ -28,8 +28,11 @@ import (
 // batch starts the WAL over. The last pass is PASSIVE too: a TRUNCATE
 // there held the writer for 75-150 ms under wrk (it waits for readers and
 // truncates a file of tens of MB). The file is bounded by the writer's
-// journal_size_limit instead: SQLite cuts the WAL back to it when it
-// starts over.
+// journal_size_limit instead: SQLite cuts the WAL back to walSizeLimit in
+// the commit that starts it over. Under wrk the WAL holds 60-100 MB by
+// then; a limit of 64 MiB had that commit free and the next ones extend
+// the file again, so the limit is four times walRestartFrames: it bounds
+// a WAL that readers kept from starting over, not the ordinary one.
 //
 // A pass syncs the database file only when it has copied the whole WAL,
 // so the paused pass used to pay the fsync of every page the passes beside
@@ -47,7 +50,7 @@ const (
 	checkpointEvery  = 250 * time.Millisecond
 	walRestartFrames = 8192 // 32 MiB of 4 KiB pages
 	walPausedFrames  = 64   // at most about this many are left to the paused pass
-	walSizeLimit     = 64 << 20
+	walSizeLimit     = 128 << 20
 )
 
 type checkpointer struct {
@@ -102,6 +105,10 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 		}
 		_ = s.dbFile.Sync()
 		s.pauseWrites(func() { _, _ = s.checkpoint(ctx, "PASSIVE") })
+		// The passes took longer than a tick: without a reset the next
+		// one would come at once, before the committer has started the
+		// WAL over, and pause the writes a second time for nothing.
+		t.Reset(checkpointEvery)
 		// Errors (busy, ctx ended) are retried on the next tick.
 	}
 }

@@ -48,8 +48,10 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 }
 
 // TestWALStartsOverUnderSteadyWrites keeps writers busy and checks that the
-// WAL file never reaches walSizeLimit: the checkpointer lets it start over
-// while writes keep coming, instead of letting it grow with every commit.
+// WAL file stays under twice walRestartFrames: the checkpointer lets it
+// start over while writes keep coming, instead of letting it grow with
+// every commit (the checkpointer before the restarts let it reach
+// 112-131 MB here).
 func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 16,000 events")
@@ -90,7 +92,7 @@ func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 		most = max(most, walSize())
 		select {
 		case <-done:
-			if limit := int64(walSizeLimit); most >= limit {
+			if limit := int64(2 * walRestartFrames * 4096); most >= limit {
 				t.Errorf("with %d events written the WAL grew to %d bytes; want less than %d", writers*each, most, limit)
 			}
 			return
