@@ -30,9 +30,10 @@ import (
 // truncates a file of tens of MB). The file is bounded by the writer's
 // journal_size_limit instead: SQLite cuts the WAL back to walSizeLimit in
 // the commit that starts it over. Under wrk the WAL holds 60-100 MB by
-// then; a limit of 64 MiB had that commit free and the next ones extend
-// the file again, so the limit is four times walRestartFrames: it bounds
-// a WAL that readers kept from starting over, not the ordinary one.
+// then: with a limit of 64 MiB that commit cut the file back and the
+// following ones grew it again, once or twice a second. So the limit is
+// four times walRestartFrames; it bounds a WAL that readers kept from
+// starting over, not the ordinary one.
 //
 // A pass syncs the database file only when it has copied the whole WAL,
 // so the paused pass used to pay the fsync of every page the passes beside
