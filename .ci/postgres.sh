@@ -23,8 +23,8 @@ pg_ci_main() {
   if ! command -v pg_isready >/dev/null || ! pg_isready -q -h 127.0.0.1 -p "$port"; then
     if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
       echo "== installing Debian's postgresql" >&2
-      $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq postgresql >&2
     fi
     local version
     version=$(ls /usr/lib/postgresql | sort -n | tail -1)
