@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,6 +60,7 @@ type checkpointer struct {
 	dbFile   *os.File // the database file, for syncing it beside the writer
 	stopCkpt context.CancelFunc
 	ckptDone chan struct{}
+	pauses   atomic.Int64 // paused passes so far, for the tests
 }
 
 // startCheckpointer opens the checkpointing connection and starts its
@@ -84,28 +86,44 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 	defer close(s.ckptDone)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	// held is the WAL's size in frames when the last paused pass could
+	// not copy all of it, 0 if it could. With the writes paused, only a
+	// reader's older snapshot holds frames back, and until that reader
+	// ends the WAL cannot start over: another pause would be for nothing.
+	// A slow read (a backup, a long listing) would otherwise pause the
+	// writes at every tick while it lasts.
+	held := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		frames, err := s.checkpoint(ctx, "PASSIVE")
-		if err != nil || frames < walRestartFrames {
+		frames, copied, err := s.checkpoint(ctx)
+		if frames < held {
+			held = 0 // the WAL has started over since
+		}
+		if err != nil || frames < walRestartFrames || copied < held {
 			continue
 		}
+		held = 0
 		// Each pass copies what was committed during the one before;
 		// stop when that is little, so that the paused pass is short.
 		for range 4 {
 			_ = s.dbFile.Sync() // a failure shows in the pass's own sync
-			more, err := s.checkpoint(ctx, "PASSIVE")
+			more, _, err := s.checkpoint(ctx)
 			if err != nil || more-frames < walPausedFrames {
 				break
 			}
 			frames = more
 		}
 		_ = s.dbFile.Sync()
-		s.pauseWrites(func() { _, _ = s.checkpoint(ctx, "PASSIVE") })
+		s.pauseWrites(func() {
+			s.pauses.Add(1)
+			if frames, copied, err := s.checkpoint(ctx); err == nil && copied < frames {
+				held = frames
+			}
+		})
 		// The passes took longer than a tick: without a reset the next
 		// one would come at once, before the committer has started the
 		// WAL over, and pause the writes a second time for nothing.
@@ -114,12 +132,12 @@ func (s *Store) checkpointLoop(ctx context.Context) {
 	}
 }
 
-// checkpoint runs one checkpoint and returns the WAL's size in frames
-// before it.
-func (s *Store) checkpoint(ctx context.Context, mode string) (frames int, err error) {
-	var busy, done int
-	err = s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &done)
-	return frames, err
+// checkpoint runs one PASSIVE checkpoint and returns the WAL's size in
+// frames before it and how many of them the database file now holds.
+func (s *Store) checkpoint(ctx context.Context) (frames, copied int, err error) {
+	var busy int
+	err = s.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
+	return frames, copied, err
 }
 
 // stopCheckpointer stops the goroutine and closes its connection. The

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -98,5 +99,96 @@ func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 			return
 		case <-time.After(5 * time.Millisecond):
 		}
+	}
+}
+
+// TestNoPausesWhileAReaderHoldsTheWAL holds a read transaction open while
+// the WAL passes the restart size. The WAL cannot start over until that
+// reader ends, so the checkpointer pauses the writes once to find that
+// out and not at every tick after; once the reader has ended, the WAL
+// starts over.
+func TestNoPausesWhileAReaderHoldsTheWAL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 4,000 events")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "store.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	uri, err := fileURI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sql.Open("sqlite", uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+
+	insert := func(writers, each int) {
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Go(func() {
+				for range each {
+					ev := moffman.Event{ID: fmt.Sprintf("%016x", rand.Uint64()), Summary: "a visit", Start: "2026-11-30", End: "2026-12-01"}
+					if _, err := s.Insert(ctx, "cal", ev); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	walFrames := func() int {
+		frames, _, err := s.checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	for walFrames() < walRestartFrames {
+		insert(8, 500)
+		if t.Failed() {
+			return
+		}
+	}
+	// Wait for the checkpointer to pause once with the reader there.
+	deadline := time.Now().Add(5 * time.Second)
+	for s.pauses.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the checkpointer never paused the writes with a full WAL")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := s.pauses.Load()
+	time.Sleep(6 * checkpointEvery)
+	if extra := s.pauses.Load() - before; extra > 0 {
+		t.Errorf("while a reader held the WAL the checkpointer paused the writes %d more times in %v", extra, 6*checkpointEvery)
+	}
+
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for walFrames() >= walRestartFrames {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader has ended, but the WAL still holds %d frames", walFrames())
+		}
+		insert(1, 1) // the WAL starts over at a write
+		time.Sleep(50 * time.Millisecond)
 	}
 }
