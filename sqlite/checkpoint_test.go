@@ -72,22 +72,8 @@ func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 		return fi.Size()
 	}
 	const writers, each = 8, 2000
-	var wg sync.WaitGroup
-	for range writers {
-		wg.Go(func() {
-			for i := range each {
-				// Random ids, as event ids are hashes: every insert
-				// lands on its own leaf page.
-				ev := moffman.Event{ID: fmt.Sprintf("%016x", rand.Uint64()), Summary: "a visit", Start: "2026-11-30", End: "2026-12-01"}
-				if _, err := s.Insert(context.Background(), fmt.Sprintf("cal%d", i%4), ev); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { insertRandom(t, s, writers, each, 4); close(done) }()
 	var most int64
 	for {
 		most = max(most, walSize())
@@ -113,13 +99,8 @@ func TestNoPausesWhileAReaderHoldsTheWAL(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "store.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	uri, err := fileURI(path)
+	s := openTest(t)
+	uri, err := fileURI(s.dbFile.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,21 +119,6 @@ func TestNoPausesWhileAReaderHoldsTheWAL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	insert := func(writers, each int) {
-		var wg sync.WaitGroup
-		for range writers {
-			wg.Go(func() {
-				for range each {
-					ev := moffman.Event{ID: fmt.Sprintf("%016x", rand.Uint64()), Summary: "a visit", Start: "2026-11-30", End: "2026-12-01"}
-					if _, err := s.Insert(ctx, "cal", ev); err != nil {
-						t.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-	}
 	walFrames := func() int {
 		frames, _, err := s.checkpoint(ctx)
 		if err != nil {
@@ -161,7 +127,7 @@ func TestNoPausesWhileAReaderHoldsTheWAL(t *testing.T) {
 		return frames
 	}
 	for walFrames() < walRestartFrames {
-		insert(8, 500)
+		insertRandom(t, s, 8, 500, 1)
 		if t.Failed() {
 			return
 		}
@@ -188,7 +154,27 @@ func TestNoPausesWhileAReaderHoldsTheWAL(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the reader has ended, but the WAL still holds %d frames", walFrames())
 		}
-		insert(1, 1) // the WAL starts over at a write
+		insertRandom(t, s, 1, 1, 1) // the WAL starts over at a write
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// insertRandom inserts each events from each of writers goroutines into
+// calendars cal0 … cal<calendars-1>, and returns when all are done. The
+// ids are random, as event ids are hashes: every insert lands on its own
+// leaf page, as in production.
+func insertRandom(t *testing.T, s *Store, writers, each, calendars int) {
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for i := range each {
+				ev := moffman.Event{ID: fmt.Sprintf("%016x", rand.Uint64()), Summary: "a visit", Start: "2026-11-30", End: "2026-12-01"}
+				if _, err := s.Insert(context.Background(), fmt.Sprintf("cal%d", i%calendars), ev); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
